@@ -6,7 +6,8 @@ a `deleted_at` column for soft deletion.
 
 import uuid
 from datetime import UTC, datetime
-from sqlalchemy import DateTime, Dialect, TypeDecorator, Uuid, func
+
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, Uuid, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -36,8 +37,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+# Named constraints: Alembic's batch mode (SQLite) cannot drop an unnamed one.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 class Base(DeclarativeBase):
     """Root of all models; its `metadata` is what Alembic compares migrations with."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class BaseModel(Base):

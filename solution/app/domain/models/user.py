@@ -45,10 +45,7 @@ class User(BaseModel):
             postgresql_where=text("deleted_at IS NULL"),
             sqlite_where=text("deleted_at IS NULL"),
         ),
-        CheckConstraint(
-            "role IN ('admin', 'moderator', 'user')",
-            name="ck_users_role",
-        ),
+        CheckConstraint("role IN ('admin', 'moderator', 'user')", name="role"),
     )
 
     def __repr__(self) -> str:
