@@ -10,6 +10,7 @@ HTTP tests go through the real ASGI app, lifespan included.
 import asyncio
 import os
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,25 +24,25 @@ os.environ.update(
     DATABASE_URL="sqlite+aiosqlite:///:memory:",
 )
 
-import httpx  # noqa: E402
-import pytest  # noqa: E402
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from asgi_lifespan import LifespanManager  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
-from sqlalchemy import make_url, text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.core.database import DatabaseManager  # noqa: E402
-from app.core.security import create_access_token, password_hash  # noqa: E402
-from app.domain.models.user import User, UserRole  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.repository.user_repository import UserRepository  # noqa: E402
+from app.core.database import DatabaseManager
+from app.core.security import create_access_token, password_hash
+from app.domain.models.user import User, UserRole
+from app.main import create_app
+from app.repository.user_repository import UserRepository
 
 SOLUTION_DIR = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
-DEFAULT_PASSWORD = "correct-horse-battery"  # noqa: S105
+DEFAULT_PASSWORD = "correct-horse-battery"
 
 API = "/api/v1"
 
@@ -49,6 +50,16 @@ API = "/api/v1"
 def pytest_report_header() -> str:
     """Say which databases this run covers."""
     return f"database backends: {', '.join(BACKENDS)}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Count the passed tests per database backend, so a run shows what it covered."""
+    passed = Counter[str]()
+    for report in terminalreporter.stats.get("passed", []):
+        params = report.nodeid.partition("[")[2].rstrip("]").split("-")
+        passed.update(backend for backend in BACKENDS if backend in params)
+    summary = ", ".join(f"{backend}: {passed[backend]} passed" for backend in BACKENDS)
+    terminalreporter.write_line(f"database tests per backend: {summary}")
 
 
 def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:

@@ -1,0 +1,87 @@
+"""Every workshop task is a nox session: `nox -l` lists them.
+
+    nox -s serve    run the reference API on SQLite (migrate, seed the first admin, uvicorn)
+    nox -s tests    run every check of the repository (lint, types, layers, tests)
+    nox -s lint     ruff, mypy --strict and the layer contracts on solution/
+
+Each session builds its own virtual environment (with uv when it is installed),
+so the only thing to install by hand is nox itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+SOLUTION = ROOT / "solution"
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    """Install the solution (editable) and the workshop's dependency groups."""
+    session.install("-e", str(SOLUTION))
+    for group in groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Run the reference API on SQLite: migrate, seed the first admin, start uvicorn.
+
+    `PORT=8080 nox -s serve` picks another port; extra arguments go to uvicorn
+    (`nox -s serve -- --reload`). Settings come from the environment or
+    solution/.env (see solution/.env.example).
+    """
+    install(session)
+    env = {"DEBUG": os.environ.get("DEBUG", "true")}
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    with session.chdir(SOLUTION):
+        session.run("alembic", "upgrade", "head", env=env)
+        session.run("python", "-m", "scripts.seed", env=env)
+        session.log(f"API:        http://{host}:{port}/api/v1/health")
+        session.log(f"Swagger UI: http://{host}:{port}/docs (DEBUG={env['DEBUG']})")
+        session.log(
+            "Admin login: FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD from the environment or "
+            "solution/.env; without them, the development defaults in solution/.env.example"
+        )
+        session.run(
+            "uvicorn", "app.main:app", "--host", host, "--port", port, *session.posargs, env=env
+        )
+
+
+def run_lint(session: nox.Session) -> None:
+    with session.chdir(SOLUTION):
+        session.run("ruff", "check", ".")
+        session.run("ruff", "format", "--check", ".")
+        session.run("mypy", "--strict", "app", "scripts", "alembic")
+        session.run("lint-imports")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff, mypy --strict and the import-linter layer contracts on solution/."""
+    install(session, "lint")
+    run_lint(session)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Everything: lint and types, then the solution's tests on SQLite (and PostgreSQL).
+
+    PostgreSQL is covered when TEST_POSTGRES_URL names a server, e.g.
+    postgresql+asyncpg://user:pass@localhost:5432/postgres (the user needs CREATEDB).
+    """
+    install(session, "test", "lint")
+    run_lint(session)
+    if not os.environ.get("TEST_POSTGRES_URL"):
+        session.warn("TEST_POSTGRES_URL is not set: database tests run on SQLite only")
+    with session.chdir(SOLUTION):
+        session.run("pytest", *session.posargs)
