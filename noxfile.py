@@ -31,6 +31,18 @@ def install(session: nox.Session, *groups: str) -> None:
         session.install(*nox.project.dependency_groups(PYPROJECT, group))
 
 
+def admin_credentials_source() -> str:
+    """Say where the first admin's email and password come from."""
+    if "FIRST_ADMIN_PASSWORD" in os.environ:
+        return "FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD from the environment"
+    if (SOLUTION / ".env").is_file():
+        return "FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD in solution/.env"
+    return (
+        "admin@example.com / change-me-admin-password "
+        "(development defaults; set FIRST_ADMIN_EMAIL and FIRST_ADMIN_PASSWORD to change them)"
+    )
+
+
 @nox.session
 def serve(session: nox.Session) -> None:
     """Run the reference API on SQLite: migrate, seed the first admin, start uvicorn.
@@ -48,10 +60,7 @@ def serve(session: nox.Session) -> None:
         session.run("python", "-m", "scripts.seed", env=env)
         session.log(f"API:        http://{host}:{port}/api/v1/health")
         session.log(f"Swagger UI: http://{host}:{port}/docs (DEBUG={env['DEBUG']})")
-        session.log(
-            "Admin login: FIRST_ADMIN_EMAIL / FIRST_ADMIN_PASSWORD from the environment or "
-            "solution/.env; without them, the development defaults in solution/.env.example"
-        )
+        session.log(f"Admin login: {admin_credentials_source()}")
         session.run(
             "uvicorn", "app.main:app", "--host", host, "--port", port, *session.posargs, env=env
         )

@@ -31,10 +31,12 @@ def create_app(
     """
     settings = settings or get_settings()
     database = database or database_manager
+    # Configured here rather than in the lifespan: uvicorn imports the app before
+    # it logs its first lines, so those go through Loguru too.
+    setup_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        setup_logging(settings)
         await database.connect()
         try:
             yield
