@@ -3,6 +3,8 @@
     nox -s serve    run the reference API on SQLite (migrate, seed the first admin, uvicorn)
     nox -s tests    run every check of the repository (lint, types, layers, tests)
     nox -s lint     ruff, mypy --strict and the layer contracts on solution/
+    nox -s grade    grade workspace/ (or `-- PATH`) step by step, with hints and reports
+    nox -s start    create workspace/ from a checkpoint: `nox -s start -- 3`
 
 Each session builds its own virtual environment (with uv when it is installed),
 so the only thing to install by hand is nox itself.
@@ -94,3 +96,22 @@ def tests(session: nox.Session) -> None:
         session.warn("TEST_POSTGRES_URL is not set: database tests run on SQLite only")
     with session.chdir(SOLUTION):
         session.run("pytest", *session.posargs)
+
+
+@nox.session
+def grade(session: nox.Session) -> None:
+    """Grade a project folder (default workspace/): scoreboard, grade-report.json, JUnit XML.
+
+    `nox -s grade -- solution`, `-- --step 3`, `-- --strict` (exit 1 unless full marks),
+    `-- --database postgresql` (needs TEST_POSTGRES_URL).
+    """
+    session.install(*nox.project.dependency_groups(PYPROJECT, "grade"))
+    session.run("python", "-m", "course", "grade", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def start(session: nox.Session) -> None:
+    """Create workspace/ from checkpoint N: `nox -s start -- N [--force]`."""
+    if not session.posargs:
+        session.error("Which step? For example: nox -s start -- 1")
+    session.run("python", "-m", "course", "start", *session.posargs, external=True)

@@ -1,0 +1,1 @@
+"""The workshop's own tooling: the course manifest and the grader."""

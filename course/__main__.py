@@ -1,0 +1,141 @@
+"""Command line of the workshop's tooling (the nox sessions call it).
+
+python -m course grade [TARGET] [--step N ...] [--strict] [--database postgresql]
+python -m course start N [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from course.manifest import REPO_ROOT, load_manifest
+
+WORKSPACE = REPO_ROOT / "workspace"
+REPORTS = REPO_ROOT / "reports"
+
+
+def grade_command(args: argparse.Namespace) -> int:
+    """Grade one target and write its reports."""
+    from course.databases import throwaway_database
+    from course.grading.report import build_report, print_scoreboard, write_json, write_junit
+    from course.grading.runner import grade
+
+    console = Console()
+    manifest = load_manifest()
+    target = Path(args.target).resolve()
+    if not target.is_dir():
+        console.print(f"[red]Nothing to grade at {target}[/]: no such folder.")
+        if target == WORKSPACE:
+            console.print("Create your workspace first:  nox -s start -- 1")
+        return 2
+    for number in args.step or []:
+        if not 1 <= number <= len(manifest.steps):
+            console.print(f"[red]There is no step {number}[/] (steps 1 to {len(manifest.steps)}).")
+            return 2
+    out = Path(args.reports) if args.reports else REPORTS / target.name
+    out.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        database_url = None
+        if args.database == "postgresql":
+            server = os.environ.get("TEST_POSTGRES_URL")
+            if not server:
+                console.print("[red]--database postgresql needs TEST_POSTGRES_URL[/]")
+                return 2
+            database_url = stack.enter_context(throwaway_database(server))
+        with console.status(f"Grading {target.name} ..."):
+            run = grade(
+                target,
+                manifest,
+                args.step,
+                work_dir=out,
+                test_timeout=args.timeout,
+                database_url=database_url,
+            )
+    report = build_report(run, manifest)
+    write_json(report, out / "grade-report.json")
+    write_junit(report, out / "junit.xml")
+    print_scoreboard(report, console)
+    console.print(f"Reports: {_shown(out / 'grade-report.json')}, {_shown(out / 'junit.xml')}")
+    if report["status"] == "error":
+        return 2
+    if args.strict and report["points"] < report["max_points"]:
+        return 1
+    return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def start_command(args: argparse.Namespace) -> int:
+    """Create `workspace/` from checkpoint N."""
+    console = Console()
+    manifest = load_manifest()
+    try:
+        step = manifest.step(args.step)
+    except KeyError as exc:
+        console.print(f"[red]{exc.args[0]}[/]")
+        return 2
+    checkpoint = REPO_ROOT / "steps" / step.slug
+    if not checkpoint.is_dir():
+        console.print(
+            f"[red]Checkpoint {step.number} ({step.slug}) does not exist yet[/]: the starting "
+            "checkpoints under steps/ are not part of this version of the workshop. "
+            "You can grade any project folder meanwhile: nox -s grade -- PATH"
+        )
+        return 2
+    if WORKSPACE.exists():
+        if not args.force:
+            console.print(
+                f"[red]{_shown(WORKSPACE)} already exists[/] and holds your work. "
+                f"To replace it with checkpoint {step.number}, run again with --force "
+                "(your current workspace is then moved to a backup folder first)."
+            )
+            return 1
+        backup = WORKSPACE.with_name(f"workspace.backup-{datetime.now():%Y%m%d-%H%M%S}")
+        WORKSPACE.rename(backup)
+        console.print(f"Moved your previous workspace to {_shown(backup)}")
+    shutil.copytree(checkpoint, WORKSPACE)
+    console.print(
+        f"[green]workspace/ now holds checkpoint {step.number}: {step.title}.[/]\n"
+        f"Read docs/{step.docs}, then check your work with: nox -s grade -- --step {step.number}"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the command."""
+    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade a project folder")
+    grade.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
+    grade.add_argument("--step", type=int, action="append", help="grade only this step")
+    grade.add_argument("--strict", action="store_true", help="exit 1 unless every check passes")
+    grade.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    grade.add_argument("--timeout", type=float, default=20, help="seconds per check")
+    grade.add_argument("--reports", help="folder for the reports (default: reports/TARGET)")
+    grade.set_defaults(func=grade_command)
+
+    start = commands.add_parser("start", help="create workspace/ from checkpoint N")
+    start.add_argument("step", type=int)
+    start.add_argument("--force", action="store_true", help="replace (and back up) workspace/")
+    start.set_defaults(func=start_command)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

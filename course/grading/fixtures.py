@@ -1,0 +1,167 @@
+"""Fixtures for the grading tests: the learner's project, its database, its API.
+
+Grading tests import learner code inside the test (never at module level), so a
+broken file fails the checks that need it and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from course.grading.learner_code import Snapshot
+
+API = "/api/v1"
+PASSWORD = "grading-password-1"
+
+
+@dataclass(frozen=True)
+class Project:
+    """The learner's project, as a read-only snapshot."""
+
+    root: Path
+
+    def path(self, relative: str) -> Path:
+        """Absolute path of a file of the project."""
+        return self.root / relative
+
+    def exists(self, relative: str) -> bool:
+        """Whether the project has this file or folder."""
+        return self.path(relative).exists()
+
+    def read(self, relative: str) -> str:
+        """The text of a file; a clear failure if it is missing."""
+        path = self.path(relative)
+        if not path.is_file():
+            pytest.fail(f"expected the file {relative}, but the project has none")
+        return path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(scope="session")
+def project(learner_snapshot: Snapshot) -> Project:
+    """The learner's project."""
+    return Project(learner_snapshot.root)
+
+
+async def maybe_await(value: Any) -> Any:
+    """Await `value` if it is awaitable: lets a check accept sync or async learner code."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def database_url() -> str:
+    """The URL of the grading database (private to this grading run)."""
+    return os.environ["DATABASE_URL"]
+
+
+@pytest.fixture
+async def raw_engine() -> AsyncIterator[AsyncEngine]:
+    """An engine of the grader's own on the grading database, to look behind the learner's back."""
+    engine = create_async_engine(database_url(), poolclass=NullPool)
+    yield engine
+    await engine.dispose()
+
+
+async def _reset_database(engine: AsyncEngine) -> None:
+    import app.domain.models.user  # noqa: F401  (registers the users table)
+    from app.domain.models.base import Base
+
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.run_sync(Base.metadata.create_all)
+
+
+@pytest.fixture
+async def schema(raw_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """Empty tables built from the learner's models; yields the grader's engine."""
+    await _reset_database(raw_engine)
+    yield raw_engine
+    async with raw_engine.begin() as connection:
+        await connection.execute(text("DELETE FROM users"))
+
+
+@pytest.fixture
+async def client(learner_snapshot: Snapshot) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a fresh `create_app()`, with its lifespan running."""
+    from asgi_lifespan import LifespanManager
+
+    from app.main import create_app
+
+    application = create_app()
+    async with (
+        LifespanManager(application, startup_timeout=15, shutdown_timeout=15) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://grader"
+        ) as http,
+    ):
+        yield http
+
+
+@dataclass
+class ApiUser:
+    """A user of the learner's API, with a bearer token."""
+
+    id: str
+    email: str
+    password: str
+    role: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The Authorization header."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+MakeApiUser = Callable[..., Awaitable[ApiUser]]
+
+
+@pytest.fixture
+def make_api_user(client: httpx.AsyncClient, schema: AsyncEngine) -> MakeApiUser:
+    """Register a user through the API, give them a role in the database, log them in."""
+
+    async def make(role: str = "user", *, email: str | None = None) -> ApiUser:
+        email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+        response = await client.post(
+            f"{API}/auth/register",
+            json={"email": email, "password": PASSWORD, "full_name": f"A {role}"},
+        )
+        assert response.status_code == 201, (
+            f"expected POST {API}/auth/register to create a user (201), "
+            f"found {response.status_code}: {response.text[:300]}"
+        )
+        user_id = response.json()["id"]
+        if role != "user":
+            async with schema.begin() as connection:
+                await connection.execute(
+                    text("UPDATE users SET role = :role WHERE lower(email) = :email"),
+                    {"role": role, "email": email.lower()},
+                )
+        login = await client.post(
+            f"{API}/auth/login", data={"username": email, "password": PASSWORD}
+        )
+        assert login.status_code == 200, (
+            f"expected POST {API}/auth/login to log in a fresh user (200), "
+            f"found {login.status_code}: {login.text[:300]}"
+        )
+        return ApiUser(user_id, email.lower(), PASSWORD, role, login.json()["access_token"])
+
+    return make
+
+
+def run(coroutine: Awaitable[Any]) -> Any:
+    """Run a coroutine from a synchronous check."""
+    return asyncio.run(coroutine)  # type: ignore[arg-type]

@@ -1,0 +1,178 @@
+"""Run the grading tests against one target in a separate pytest process.
+
+The process may die with the learner's code (`os._exit()`, a crash in C code) or
+run out of time. Results are streamed to a file as they happen, so the runner
+knows which check was running; it records that check as an error and starts a
+new process for the checks that are left, a few times at most.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course.manifest import REPO_ROOT, Manifest
+
+MAX_RESTARTS = 3
+# The learner's settings must come from the grader, not from the shell it runs in.
+LEARNER_SETTINGS = frozenset(
+    {
+        "PROJECT_NAME", "PROJECT_DESCRIPTION", "VERSION", "DEBUG", "ENVIRONMENT", "API_V1_PREFIX",
+        "HOST", "PORT", "WORKERS", "RELOAD", "DATABASE_URL", "DB_ECHO", "DB_POOL_SIZE",
+        "DB_MAX_OVERFLOW", "DB_POOL_TIMEOUT", "JWT_SECRET_KEY", "JWT_REFRESH_SECRET_KEY",
+        "JWT_ALGORITHM", "JWT_ACCESS_TOKEN_EXPIRE_MINUTES", "JWT_REFRESH_TOKEN_EXPIRE_DAYS",
+        "CORS_ORIGINS", "CORS_ALLOW_CREDENTIALS", "CORS_ALLOW_METHODS", "CORS_ALLOW_HEADERS",
+        "LOG_LEVEL", "LOG_FORMAT", "FIRST_ADMIN_EMAIL", "FIRST_ADMIN_PASSWORD",
+    }
+)  # fmt: skip
+
+
+@dataclass
+class TestResult:
+    """The outcome of one grading test."""
+
+    nodeid: str
+    name: str
+    step: int
+    deliverable: str
+    points: int
+    status: str = "error"  # pass | fail | error | skip
+    message: str = ""
+    output: str = ""
+    duration: float = 0.0
+
+
+@dataclass
+class GradingRun:
+    """Everything one grading run produced."""
+
+    target: Path
+    steps: list[int]
+    tests: list[TestResult] = field(default_factory=list)
+    error: str | None = None  # set when the grader itself could not run
+    duration: float = 0.0
+
+
+def _read_events(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a line cut short by a dying process
+    return events
+
+
+def _clean_environment(database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in LEARNER_SETTINGS}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if database_url:
+        env["GRADE_DATABASE_URL"] = database_url
+    return env
+
+
+def _run_pytest(
+    args: list[str], env: dict[str, str], log: Path, timeout: float
+) -> tuple[int | None, bool]:
+    """Run pytest in its own process group; return (exit code, timed out)."""
+    with log.open("a", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            args, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        try:
+            return process.wait(timeout=max(timeout, 1)), False
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return None, True
+
+
+def grade(
+    target: Path,
+    manifest: Manifest,
+    steps: Sequence[int] | None = None,
+    *,
+    work_dir: Path,
+    test_timeout: float = 20,
+    budget: float = 600,
+    database_url: str | None = None,
+) -> GradingRun:
+    """Grade `target` on `steps` (default: all); never raises for broken learner code."""
+    start = time.monotonic()
+    steps = sorted(steps or [step.number for step in manifest.steps])
+    run = GradingRun(target=target.resolve(), steps=steps)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    events_file = work_dir / "events.jsonl"
+    log = work_dir / "pytest.log"
+    events_file.unlink(missing_ok=True)
+    log.unlink(missing_ok=True)
+
+    base_args = [
+        sys.executable, "-m", "pytest", f"--target={run.target}", f"--grade-results={events_file}",
+        f"--timeout={test_timeout}", "-q", "--no-header", "--tb=short", "-p", "no:cacheprovider",
+        "-p", "no:randomly", "-W", "ignore",
+    ]  # fmt: skip
+    selection = [f"{manifest.step(n).test_dir}" for n in steps]
+    env = _clean_environment(database_url)
+    results: dict[str, TestResult] = {}
+    order: list[str] = []
+
+    for attempt in range(MAX_RESTARTS + 1):
+        left = budget - (time.monotonic() - start)
+        code, timed_out = _run_pytest(base_args + selection, env, log, left)
+        running: str | None = None
+        for event in _read_events(events_file):
+            kind = event["event"]
+            if kind == "collected" and not order:
+                for test in event["tests"]:  # type: ignore[attr-defined]
+                    result = TestResult(**test)
+                    results[result.nodeid] = result
+                    order.append(result.nodeid)
+            elif kind == "start":
+                running = str(event["nodeid"])
+            elif kind == "result":
+                result = results[str(event["nodeid"])]
+                result.status = str(event["status"])
+                result.message = str(event["message"])
+                result.output = str(event["output"])
+                result.duration = float(event["duration"])  # type: ignore[arg-type]
+                running = None
+        events_file.unlink(missing_ok=True)
+        if not order:
+            tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+            run.error = (
+                f"the grading tests could not be collected (pytest exit code {code}):\n{tail}"
+            )
+            break
+        if running is not None:
+            crashed = results[running]
+            crashed.status = "error"
+            crashed.message = (
+                "grading stopped while this check ran: it took longer than the whole grading "
+                "budget" if timed_out else
+                f"the grading process died while this check ran (exit code {code}): does your "
+                "code call os._exit(), or crash Python?"
+            )  # fmt: skip
+        pending = [n for n in order if results[n].status == "error" and not results[n].message]
+        if not pending or timed_out or attempt == MAX_RESTARTS:
+            for nodeid in pending:
+                results[nodeid].message = (
+                    "not run: the grading time budget ran out" if timed_out else
+                    "not run: the grading process kept dying (see the check marked before)"
+                )  # fmt: skip
+            break
+        selection = pending
+
+    run.tests = [results[nodeid] for nodeid in order]
+    run.duration = round(time.monotonic() - start, 2)
+    return run
