@@ -109,9 +109,10 @@ def grade(session: nox.Session) -> None:
     session.run("python", "-m", "course", "grade", *session.posargs)
 
 
-@nox.session(venv_backend="none")
+@nox.session
 def start(session: nox.Session) -> None:
     """Create workspace/ from checkpoint N: `nox -s start -- N [--force]`."""
     if not session.posargs:
         session.error("Which step? For example: nox -s start -- 1")
-    session.run("python", "-m", "course", "start", *session.posargs, external=True)
+    session.install("rich")
+    session.run("python", "-m", "course", "start", *session.posargs)
