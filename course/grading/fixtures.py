@@ -6,11 +6,12 @@ broken file fails the checks that need it and nothing else.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,32 @@ def make_api_user(client: httpx.AsyncClient, schema: AsyncEngine) -> MakeApiUser
     return make
 
 
-def run(coroutine: Awaitable[Any]) -> Any:
-    """Run a coroutine from a synchronous check."""
-    return asyncio.run(coroutine)  # type: ignore[arg-type]
+@asynccontextmanager
+async def learner_session(manager: Any) -> AsyncIterator[Any]:
+    """A session from the learner's `DatabaseManager.get_session()`, however it is written.
+
+    The workflow writes `get_session` as an async generator (a FastAPI dependency);
+    an async context manager is just as right. Both commit when the block succeeds
+    and roll back when it raises: an exception in the block is passed into the
+    generator so its own `except` clause runs.
+    """
+    produced = manager.get_session()
+    if hasattr(produced, "__aenter__"):
+        async with produced as session:
+            yield session
+        return
+    if not inspect.isasyncgen(produced):
+        pytest.fail(
+            "expected DatabaseManager.get_session() to be an async generator or an async "
+            f"context manager that yields a session, found {type(produced).__name__}"
+        )
+    session = await produced.__anext__()
+    try:
+        yield session
+    except BaseException as exc:
+        with contextlib.suppress(StopAsyncIteration, type(exc)):
+            await produced.athrow(exc)
+        raise
+    else:
+        with contextlib.suppress(StopAsyncIteration):
+            await produced.__anext__()
