@@ -31,7 +31,9 @@ def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
     gets a single shared connection and no pool sizing (SQLite's pools reject
     `pool_size`). File SQLite keeps SQLAlchemy's defaults; servers get the pool.
     """
-    options: dict[str, Any] = {"echo": settings.DB_ECHO}
+    # hide_parameters: logged SQL and database errors never show the values bound
+    # to a statement, which include password hashes.
+    options: dict[str, Any] = {"echo": settings.DB_ECHO, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database in (None, "", ":memory:"):
             options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})

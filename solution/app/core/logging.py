@@ -24,6 +24,7 @@ TEXT_FORMAT = (
 # uvicorn's loggers carry handlers of their own and do not propagate, so routing
 # the root logger alone would miss them.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+DRIVER_LOGGERS = ("sqlalchemy.pool", "aiosqlite", "asyncpg")
 
 
 class InterceptHandler(logging.Handler):
@@ -80,6 +81,8 @@ def setup_logging(config: Settings = settings) -> None:
     logging.getLogger("sqlalchemy.engine").setLevel(sql_level)
     # `echo=True` gives the engine a stdout handler of its own; Loguru prints instead.
     logging.getLogger("sqlalchemy.engine.Engine").handlers = []
-    logging.getLogger("sqlalchemy.pool").setLevel(logging.WARNING)
+    # The drivers log every statement with its parameters at DEBUG.
+    for name in DRIVER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     logger.debug("Logging configured (level={}, format={})", config.LOG_LEVEL, config.LOG_FORMAT)

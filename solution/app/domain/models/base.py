@@ -8,7 +8,20 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, Uuid, func
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _created_at(context: DefaultExecutionContext) -> datetime:
+    # A new row has not been updated yet: updated_at starts equal to created_at.
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]  # untyped upstream
+    created: datetime = parameters["created_at"]
+    return created
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -66,11 +79,18 @@ class BaseModel(Base):
     # 32 hex characters on SQLite, where postgresql.UUID would turn an all-digit
     # UUID into a number.
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # The app sets timestamps itself (microseconds everywhere: SQLite's own clock
+    # counts whole seconds, which would make "newest first" ambiguous); the server
+    # defaults cover rows written by plain SQL.
     created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, server_default=func.now(), nullable=False
+        UTCDateTime, default=utc_now, server_default=func.now(), nullable=False
     )
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, server_default=func.now(), onupdate=func.now(), nullable=False
+        UTCDateTime,
+        default=_created_at,
+        onupdate=utc_now,
+        server_default=func.now(),
+        nullable=False,
     )
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, nullable=True)
 
