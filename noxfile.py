@@ -90,12 +90,15 @@ def tests(session: nox.Session) -> None:
     PostgreSQL is covered when TEST_POSTGRES_URL names a server, e.g.
     postgresql+asyncpg://user:pass@localhost:5432/postgres (the user needs CREATEDB).
     """
-    install(session, "test", "lint")
+    install(session, "test", "lint", "grade")
     run_lint(session)
     if not os.environ.get("TEST_POSTGRES_URL"):
         session.warn("TEST_POSTGRES_URL is not set: database tests run on SQLite only")
+    session.log("The solution's own tests")
     with session.chdir(SOLUTION):
         session.run("pytest", *session.posargs)
+    session.log("The grader's tests: full marks for the solution, broken code, mutants")
+    session.run("pytest", "-n", "2", *session.posargs)
 
 
 @nox.session

@@ -1,0 +1,137 @@
+"""Plausible learner mistakes, as edits to a copy of the solution.
+
+Each mutant names the step whose grading tests must notice it: the step that
+teaches the thing the mistake breaks. Many come from the workflow itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A mistake: text replacements in solution files, and the step that must catch it."""
+
+    name: str
+    step: int
+    edits: tuple[tuple[str, str, str], ...]  # (file, old text, new text)
+
+
+BASE_HTTP_REQUEST_ID = '''
+
+async def request_id_dispatch(request, call_next):  # type: ignore[no-untyped-def]
+    request_id = choose_request_id(request.headers.get(REQUEST_ID_HEADER))
+    response = await call_next(request)
+    response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+'''
+
+MUTANTS = [
+    Mutant("production guard missing", 2, (
+        ("app/core/config.py", 'if self.ENVIRONMENT != "production":', "if True:"),)),
+    Mutant("health without the version", 2, (
+        ("app/api/v1/health_router.py", "version=settings.VERSION", 'version="unknown"'),)),
+    Mutant("session never commits", 3, (
+        ("app/core/database.py", "                await session.commit()\n",
+         "                pass\n"),)),
+    Mutant("expire_on_commit left on", 3, (
+        ("app/core/database.py", "expire_on_commit=False,", "expire_on_commit=True,"),)),
+    Mutant("SQLite foreign keys off", 3, (
+        ("app/core/database.py", '"PRAGMA foreign_keys=ON"', '"PRAGMA foreign_keys=OFF"'),)),
+    Mutant("JSON log format not serialized", 3, (
+        ("app/core/logging.py", "serialize=True,", "serialize=False,"),)),
+    Mutant("root logger at level 0 leaks SQL", 3, (
+        ("app/core/logging.py", "level=level_number, force=True", "level=0, force=True"),
+        ("app/core/logging.py", 'logging.getLogger("sqlalchemy.engine").setLevel(sql_level)',
+         "pass"),
+        ("app/core/database.py", '"hide_parameters": True', '"hide_parameters": False'),
+    )),
+    Mutant("NotFound message without the id", 3, (
+        ("app/core/exceptions.py", "message = f\"{resource} with id '{identifier}' not found\"",
+         'message = f"{resource} not found"'),)),
+    Mutant("422 echoes the rejected input", 3, (
+        ("app/middleware/error_handler.py", 'VALIDATION_ERROR_KEYS = ("loc", "msg", "type")',
+         'VALIDATION_ERROR_KEYS = ("loc", "msg", "type", "input")'),)),
+    Mutant("readiness always ready", 3, (
+        ("app/api/v1/health_router.py", "if not await database.ping():", "if False:"),)),
+    Mutant("postgresql.UUID on SQLite", 4, (
+        ("app/domain/models/base.py", "mapped_column(Uuid, primary_key=True",
+         "mapped_column(postgresql.UUID(as_uuid=True), primary_key=True"),
+        ("app/domain/models/base.py", "import uuid\n",
+         "import uuid\n\nfrom sqlalchemy.dialects import postgresql\n"),
+    )),
+    Mutant("no sort_by whitelist", 4, (
+        ("app/domain/schemas/common.py", 'sort_by: SortField = "created_at"',
+         'sort_by: str = "created_at"'),)),
+    Mutant("limit up to 1000", 4, (
+        ("app/domain/schemas/common.py", "ge=1, le=100,", "ge=1, le=1000,"),)),
+    Mutant("soft-delete filter dropped", 5, (
+        ("app/repository/base.py", "select(self.model).where(self.model.deleted_at.is_(None))",
+         "select(self.model)"),)),
+    Mutant("search wildcards not escaped", 5, (
+        ("app/repository/user_repository.py", 'pattern = f"%{escape_like(search)}%"',
+         'pattern = f"%{search}%"'),)),
+    Mutant("token type unchecked", 6, (
+        ("app/core/security.py", 'if payload.get("type") != token_type:', "if False:"),)),
+    Mutant("signature not verified", 6, (
+        ("app/core/security.py", 'options={"require": REQUIRED_CLAIMS},',
+         'options={"require": REQUIRED_CLAIMS, "verify_signature": False},'),)),
+    Mutant("password stored in plain text", 6, (
+        ("app/core/security.py",
+         "return await to_thread.run_sync(password_hash.hash, password, limiter=_hashing_limiter)",
+         "return password"),)),
+    Mutant("hashing on the event loop", 6, (
+        ("app/core/security.py",
+         "return await to_thread.run_sync(password_hash.hash, password, limiter=_hashing_limiter)",
+         "return password_hash.hash(password)"),)),
+    Mutant("unknown email answers faster", 6, (
+        ("app/service/auth_service.py", "await spend_verify_time(password)", "pass"),)),
+    Mutant("inactive user may log in", 6, (
+        ("app/service/auth_service.py",
+         'if not user.is_active:\n            raise ForbiddenException("This account is deactivated")',
+         "pass"),)),
+    Mutant("deactivated user's token still works", 6, (
+        ("app/service/auth_service.py", "if user is None or not user.is_active:",
+         "if user is None:"),)),
+    Mutant("admin may delete themselves", 6, (
+        ("app/service/user_service.py", "if user_id == acting_user_id:", "if False:"),)),
+    Mutant("commit after the response", 6, (
+        ("app/api/deps.py", 'Depends(get_db, scope="function")', "Depends(get_db)"),)),
+    Mutant("register answers 200", 7, (
+        ("app/api/v1/auth_router.py", "status_code=status.HTTP_201_CREATED,",
+         "status_code=status.HTTP_200_OK,"),)),
+    Mutant("role accepted at registration", 7, (
+        ("app/domain/schemas/user.py", 'model_config = ConfigDict(extra="forbid")\n\n    email',
+         'model_config = ConfigDict(extra="allow")\n\n    email'),
+        ("app/service/auth_service.py", "user_data = UserCreate(**data.model_dump(), role=UserRole.USER)",
+         "user_data = UserCreate(**{'role': UserRole.USER, **data.model_dump()})"),
+    )),
+    Mutant("emails not lower-cased", 7, (
+        ("app/domain/schemas/user.py", "Email = Annotated[EmailStr, AfterValidator(str.lower)]",
+         "Email = EmailStr"),)),
+    Mutant("total_pages rounds down", 7, (
+        ("app/utils/pagination.py", "return math.ceil(total / limit)", "return total // limit"),)),
+    Mutant("CORS allows every origin", 7, (
+        ("app/middleware/cors.py", "allow_origins=settings.CORS_ORIGINS,", 'allow_origins=["*"],'),)),
+    Mutant("invalid request ids echoed", 7, (
+        ("app/middleware/request_id.py",
+         "if incoming is not None and VALID_REQUEST_ID.fullmatch(incoming):", "if incoming:"),)),
+    Mutant("BaseHTTPMiddleware loses the request id", 7, (
+        ("app/middleware/request_id.py", "class RequestIDMiddleware:",
+         BASE_HTTP_REQUEST_ID.lstrip() + "\n\nclass RequestIDMiddleware:"),
+        ("app/main.py", "app.add_middleware(RequestIDMiddleware)",
+         "app.add_middleware(BaseHTTPMiddleware, dispatch=request_id_dispatch)"),
+        ("app/main.py", "from app.middleware.request_id import RequestIDMiddleware",
+         "from starlette.middleware.base import BaseHTTPMiddleware\n\n"
+         "from app.middleware.request_id import RequestIDMiddleware, request_id_dispatch"),
+    )),
+    Mutant("alembic ignores the app settings", 8, (
+        ("alembic/env.py", "or get_settings().DATABASE_URL",
+         'or "sqlite+aiosqlite:///./elsewhere.db"'),)),
+    Mutant("container runs as root", 8, (
+        ("docker/Dockerfile", "USER app\n", ""),)),
+    Mutant("seed is not idempotent", 8, (
+        ("scripts/seed.py", "if await users.email_exists(email):\n        return False",
+         "if False:\n        return False"),)),
+]  # fmt: skip

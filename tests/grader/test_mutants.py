@@ -1,0 +1,44 @@
+"""Mutation check: every plausible mistake in `mutants.py` costs points in its step,
+while the unmodified solution keeps full marks there."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from course.grading.report import build_report
+from course.grading.runner import grade
+from course.manifest import REPO_ROOT, load_manifest
+from tests.grader.mutants import MUTANTS, Mutant
+
+SOLUTION = REPO_ROOT / "solution"
+MANIFEST = load_manifest()
+
+
+def apply(mutant: Mutant, root: Path) -> None:
+    for file, old, new in mutant.edits:
+        path = root / file
+        text = path.read_text()
+        assert text.count(old) == 1, f"{mutant.name}: {old!r} must occur once in {file}"
+        path.write_text(text.replace(old, new))
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_costs_points_in_its_step(mutant: Mutant, tmp_path: Path) -> None:
+    target = tmp_path / "submission"
+    shutil.copytree(SOLUTION, target, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    apply(mutant, target)
+    run = grade(target, MANIFEST, [mutant.step], work_dir=tmp_path / "reports")
+    report = build_report(run, MANIFEST)
+    assert run.error is None, run.error
+    [step] = report["steps"]
+    assert step["points"] < step["max_points"], (
+        f"the mistake '{mutant.name}' went unnoticed by the step {mutant.step} checks"
+    )
+
+
+def test_there_are_at_least_25_mutants_and_every_step_has_some() -> None:
+    assert len(MUTANTS) >= 25
+    assert {m.step for m in MUTANTS} >= set(range(2, 9))
