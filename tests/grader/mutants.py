@@ -18,14 +18,14 @@ class Mutant:
     edits: tuple[tuple[str, str, str], ...]  # (file, old text, new text)
 
 
-BASE_HTTP_REQUEST_ID = '''
+BASE_HTTP_REQUEST_ID = """
 
 async def request_id_dispatch(request, call_next):  # type: ignore[no-untyped-def]
     request_id = choose_request_id(request.headers.get(REQUEST_ID_HEADER))
     response = await call_next(request)
     response.headers[REQUEST_ID_HEADER] = request_id
     return response
-'''
+"""
 
 MUTANTS = [
     Mutant("production guard missing", 2, (

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from course.grading.report import build_report, write_json, write_junit
@@ -16,6 +18,9 @@ from course.manifest import REPO_ROOT, load_manifest
 
 SOLUTION = REPO_ROOT / "solution"
 MANIFEST = load_manifest()
+REPORT_SCHEMA = json.loads(
+    (REPO_ROOT / "course" / "grading" / "grade-report.schema.json").read_text()
+)
 
 
 def broken_copy(tmp_path: Path, file: str, code: str, *, prepend: bool = True) -> Path:
@@ -28,15 +33,17 @@ def broken_copy(tmp_path: Path, file: str, code: str, *, prepend: bool = True) -
     return target
 
 
-def grade_and_report(target: Path, steps: list[int], tmp_path: Path, **options: float) -> tuple[
-    GradingRun, dict[str, object]
-]:
+def grade_and_report(
+    target: Path, steps: list[int], tmp_path: Path, **options: float
+) -> tuple[GradingRun, dict[str, object]]:
     out = tmp_path / "reports"
     run = grade(target, MANIFEST, steps, work_dir=out, **options)  # type: ignore[arg-type]
     report = build_report(run, MANIFEST)
     write_json(report, out / "grade-report.json")
     write_junit(report, out / "junit.xml")
-    assert json.loads((out / "grade-report.json").read_text())["tests"], "report has no tests"
+    written = json.loads((out / "grade-report.json").read_text())
+    jsonschema.validate(written, REPORT_SCHEMA)
+    ET.parse(out / "junit.xml")  # well-formed JUnit XML
     return run, report
 
 

@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from course.databases import throwaway_database
@@ -35,7 +36,9 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object
     return tests
 
 
-def test_manifest_points_are_the_sum_of_the_grading_tests(collected: list[dict[str, object]]) -> None:
+def test_manifest_points_are_the_sum_of_the_grading_tests(
+    collected: list[dict[str, object]],
+) -> None:
     points = Counter[str]()
     for test in collected:
         points[str(test["deliverable"])] += int(test["points"])  # type: ignore[call-overload]
@@ -79,6 +82,9 @@ def test_grading_tests_import_no_learner_code_at_module_level() -> None:
 def full_marks(database_url: str | None, tmp_path: Path) -> None:
     run = grade(REPO_ROOT / "solution", MANIFEST, work_dir=tmp_path, database_url=database_url)
     report = build_report(run, MANIFEST)
+    jsonschema.validate(
+        report, json.loads((REPO_ROOT / "course/grading/grade-report.schema.json").read_text())
+    )
     failed = [f"{t.nodeid}: {t.message}" for t in run.tests if t.status != "pass"]
     assert not failed, "the solution must pass every check:\n" + "\n".join(failed)
     assert report["points"] == report["max_points"] == MANIFEST.points
