@@ -89,7 +89,8 @@ MUTANTS = [
         ("app/service/auth_service.py", "await spend_verify_time(password)", "pass"),)),
     Mutant("inactive user may log in", 6, (
         ("app/service/auth_service.py",
-         'if not user.is_active:\n            raise ForbiddenException("This account is deactivated")',
+         "if not user.is_active:\n"
+         '            raise ForbiddenException("This account is deactivated")',
          "pass"),)),
     Mutant("deactivated user's token still works", 6, (
         ("app/service/auth_service.py", "if user is None or not user.is_active:",
@@ -104,7 +105,8 @@ MUTANTS = [
     Mutant("role accepted at registration", 7, (
         ("app/domain/schemas/user.py", 'model_config = ConfigDict(extra="forbid")\n\n    email',
          'model_config = ConfigDict(extra="allow")\n\n    email'),
-        ("app/service/auth_service.py", "user_data = UserCreate(**data.model_dump(), role=UserRole.USER)",
+        ("app/service/auth_service.py",
+         "user_data = UserCreate(**data.model_dump(), role=UserRole.USER)",
          "user_data = UserCreate(**{'role': UserRole.USER, **data.model_dump()})"),
     )),
     Mutant("emails not lower-cased", 7, (
@@ -113,7 +115,8 @@ MUTANTS = [
     Mutant("total_pages rounds down", 7, (
         ("app/utils/pagination.py", "return math.ceil(total / limit)", "return total // limit"),)),
     Mutant("CORS allows every origin", 7, (
-        ("app/middleware/cors.py", "allow_origins=settings.CORS_ORIGINS,", 'allow_origins=["*"],'),)),
+        ("app/middleware/cors.py", "allow_origins=settings.CORS_ORIGINS,",
+         'allow_origins=["*"],'),)),
     Mutant("invalid request ids echoed", 7, (
         ("app/middleware/request_id.py",
          "if incoming is not None and VALID_REQUEST_ID.fullmatch(incoming):", "if incoming:"),)),
