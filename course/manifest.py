@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -35,7 +36,13 @@ class Step:
     slug: str
     title: str
     docs: str
+    goal: str
+    files: tuple[str, ...]  # what the learner creates or edits: paths or glob patterns
     deliverables: tuple[Deliverable, ...]
+
+    def declares(self, path: str) -> bool:
+        """Whether `path` (relative to the project) is one of this step's files."""
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.files)
 
     @property
     def points(self) -> int:
@@ -91,6 +98,8 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
             slug=raw["slug"],
             title=raw["title"],
             docs=raw["docs"],
+            goal=raw["goal"],
+            files=tuple(raw["files"]),
             deliverables=tuple(Deliverable(step=raw["number"], **d) for d in raw["deliverables"]),
         )
         for raw in data["steps"]

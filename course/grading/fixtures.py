@@ -10,7 +10,7 @@ import contextlib
 import inspect
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,3 +192,108 @@ async def learner_session(manager: Any) -> AsyncIterator[Any]:
     else:
         with contextlib.suppress(StopAsyncIteration):
             await produced.__anext__()
+
+
+@pytest.fixture(autouse=True)
+def _learner_code_for_grading_tests(request: pytest.FixtureRequest) -> None:
+    """Make `import app` resolve to the snapshot in every grading test, fixtures or not.
+
+    The plugin's `usefixtures("learner_snapshot")` marker is added after pytest has
+    computed each test's fixtures, so a test that asks for no fixture would not get
+    the snapshot; this does it. Fixtures of a wider scope that import learner code
+    must still ask for `learner_snapshot` (or `project`) themselves.
+    """
+    from course.grading.plugin import step_of
+
+    if step_of(request.node) is not None:
+        request.getfixturevalue("learner_snapshot")
+
+
+@asynccontextmanager
+async def serve(
+    application: Any, *, raise_app_exceptions: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on an app the check built itself (e.g. `create_app()` plus throwaway
+    routes), with its lifespan running.
+
+    With `raise_app_exceptions=False` an exception escaping the app does not reach the
+    check: the client gets what a real server would send (the response already started,
+    or a 500), which is what a check of "2xx only after the commit" must look at.
+    """
+    from asgi_lifespan import LifespanManager
+
+    async with (
+        LifespanManager(application, startup_timeout=15, shutdown_timeout=15) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(
+                app=manager.app, raise_app_exceptions=raise_app_exceptions
+            ),
+            base_url="http://grader",
+        ) as http,
+    ):
+        yield http
+
+
+def run_coroutine(coroutine: Any) -> Any:
+    """Run a coroutine to completion from synchronous code, on a loop of its own.
+
+    A worker thread keeps it away from the session's event loop (which may be
+    running, or must not be replaced).
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+class ScratchDatabases:
+    """Empty extra databases on the grading backend, for tools run in subprocesses.
+
+    SQLite: a file in a temporary folder. PostgreSQL: a new database on the grading
+    server (named after the grading database), dropped at the end of the session.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.created: list[str] = []
+
+    async def _execute(self, statement: str) -> None:
+        engine = create_async_engine(database_url(), poolclass=NullPool,
+                                     isolation_level="AUTOCOMMIT")  # fmt: skip
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    def create(self, name: str) -> str:
+        """The URL of a new, empty database; `name` is a short [a-z0-9_] label."""
+        from sqlalchemy import make_url
+
+        url = make_url(database_url())
+        if url.get_backend_name() == "sqlite":
+            path = self.folder / f"{name}-{uuid.uuid4().hex[:6]}.db"
+            return url.set(database=str(path)).render_as_string(hide_password=False)
+        database = f"{url.database}_{name}"[:63]
+        run_coroutine(self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        run_coroutine(self._execute(f'CREATE DATABASE "{database}"'))
+        self.created.append(database)
+        return url.set(database=database).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        """Drop the PostgreSQL databases made by `create` (SQLite files go with the folder)."""
+        for database in self.created:
+            with contextlib.suppress(Exception):
+                run_coroutine(self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def scratch_databases(
+    learner_snapshot: Snapshot, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ScratchDatabases]:
+    """Make empty databases on the grading backend: `scratch_databases.create("name")`."""
+    databases = ScratchDatabases(tmp_path_factory.mktemp("scratch-db"))
+    yield databases
+    databases.drop_all()
