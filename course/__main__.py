@@ -114,6 +114,66 @@ def start_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def checkpoints_command(args: argparse.Namespace) -> int:
+    """Regenerate steps/ from the solution, or (--check) only compare."""
+    import tempfile
+
+    from course.checkpoints import STEPS, RecipeError, compare, generate
+
+    console = Console()
+    manifest = load_manifest()
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = Path(scratch) / "steps"
+        try:
+            generate(manifest, fresh)
+        except RecipeError as exc:
+            console.print(f"[red]A checkpoint recipe no longer fits the solution:[/] {exc}")
+            return 1
+        if args.check:
+            differences = compare(fresh, STEPS) if STEPS.exists() else ["steps/ (missing)"]
+            if differences:
+                console.print("[red]steps/ is out of date[/]; run `nox -s checkpoints`:")
+                for line in differences:
+                    console.print(f"  {line}")
+                return 1
+            console.print("[green]steps/ matches the solution and the recipes.[/]")
+            return 0
+        if STEPS.exists():
+            shutil.rmtree(STEPS)
+        shutil.copytree(fresh, STEPS)
+    console.print(f"Wrote {len(manifest.steps)} checkpoints under {_shown(STEPS)}")
+    return 0
+
+
+def diff_command(args: argparse.Namespace) -> int:
+    """Show a submission's files for a step beside the reference."""
+    from rich.syntax import Syntax
+
+    from course.diff import diff_step, html_page, unified
+
+    console = Console()
+    manifest = load_manifest()
+    target = Path(args.target).resolve()
+    if not target.is_dir():
+        console.print(f"[red]Nothing to compare at {target}[/]: no such folder.")
+        return 2
+    steps = [manifest.step(args.step)] if args.step else list(manifest.steps)
+    sections = [(step, diff_step(target, step, manifest)) for step in steps]
+    for step, diffs in sections:
+        changed = [d for d in diffs if not d.same]
+        console.rule(
+            f"Step {step.number}: {step.title} — {len(changed)} of {len(diffs)} files differ"
+        )
+        text = unified(diffs, target.name)
+        if text:
+            console.print(Syntax(text, "diff", theme="ansi_dark", word_wrap=True))
+    out = REPORTS / f"diff-{target.name}{f'-step-{args.step}' if args.step else ''}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html_page(sections, target.name), encoding="utf-8")
+    console.print(f"Side by side: {_shown(out)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
@@ -132,6 +192,15 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("step", type=int)
     start.add_argument("--force", action="store_true", help="replace (and back up) workspace/")
     start.set_defaults(func=start_command)
+
+    checkpoints = commands.add_parser("checkpoints", help="regenerate steps/ from the solution")
+    checkpoints.add_argument("--check", action="store_true", help="only compare; exit 1 on drift")
+    checkpoints.set_defaults(func=checkpoints_command)
+
+    diff = commands.add_parser("diff", help="compare a submission's step files with the reference")
+    diff.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
+    diff.add_argument("--step", type=int, help="one step (default: every step)")
+    diff.set_defaults(func=diff_command)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

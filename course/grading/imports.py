@@ -179,7 +179,13 @@ def iter_rules(*layers: str) -> Iterator[tuple[str, tuple[str, ...]]]:
         yield layer, CORE_FORBIDDEN if layer == "app.core" else DEPENDENCY_RULE[layer]
 
 
-def layer_problem(root: Path, layer: str, forbidden: str | Iterable[str]) -> str | None:
+RULE_REASON = "the dependency rule: inner layers never import outer ones"
+CORE_REASON = "app.core is shared by every layer, so it may depend on none of them"
+
+
+def layer_problem(
+    root: Path, layer: str, forbidden: str | Iterable[str], reason: str = RULE_REASON
+) -> str | None:
     """What breaks "`layer` imports nothing from `forbidden`", in the learner's words; or None."""
     packages = (forbidden,) if isinstance(forbidden, str) else tuple(forbidden)
     folder = layer.replace(".", "/")
@@ -190,7 +196,7 @@ def layer_problem(root: Path, layer: str, forbidden: str | Iterable[str]) -> str
         return f"could not check the imports of {layer}: {describe(result.unparsable)}"
     if found:
         return (
-            f"expected {layer} to import nothing from {' or '.join(packages)} (the dependency "
-            f"rule: inner layers never import outer ones), found: {describe(found)}"
+            f"expected {layer} to import nothing from {' or '.join(packages)} ({reason}), "
+            f"found: {describe(found)}"
         )
     return None

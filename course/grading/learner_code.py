@@ -28,6 +28,12 @@ SNAPSHOT_IGNORE = shutil.ignore_patterns(
 )  # fmt: skip
 
 
+TIMEOUT_MESSAGE = (
+    "it did not finish in time: is there an infinite loop, or code that waits forever "
+    "(for example a blocking call on the event loop)?"
+)
+
+
 class LearnerImportError(ImportError):
     """A module of the learner's code could not be imported."""
 
@@ -75,6 +81,8 @@ def describe_exception(exc: BaseException, snapshot: Snapshot) -> str:
     if isinstance(exc, SyntaxError) and exc.filename:
         where = snapshot.relative(exc.filename) or exc.filename
         return f"{where}, line {exc.lineno}: {type(exc).__name__}: {exc.msg}"
+    if type(exc).__name__ == "Failed" and str(exc).startswith("Timeout"):  # pytest-timeout
+        return TIMEOUT_MESSAGE
     if isinstance(exc, SystemExit):
         return f"the code called sys.exit({exc.code!r}) (or exit()); a library must never do that"
     text = str(exc).strip().splitlines()

@@ -25,6 +25,7 @@ from typing import IO, Any
 import pytest
 
 from course.grading.learner_code import (
+    TIMEOUT_MESSAGE,
     LearnerImportError,
     Snapshot,
     describe_exception,
@@ -164,10 +165,7 @@ def learner_message(excinfo: pytest.ExceptionInfo[BaseException], snapshot: Snap
     if isinstance(exc, pytest.fail.Exception):
         text = str(exc.msg) if hasattr(exc, "msg") else str(exc)
         if text.startswith("Timeout"):
-            return (
-                "this check did not finish in time: is there an infinite loop, or code "
-                "that waits forever (for example a blocking call on the event loop)?"
-            )
+            return f"this check failed: {TIMEOUT_MESSAGE}"
         return text
     if isinstance(exc, LearnerImportError):
         return str(exc)

@@ -89,7 +89,7 @@ def test_infinite_loop_at_import_costs_one_timeout_not_one_per_check(tmp_path: P
     elapsed = time.monotonic() - start
     messages = failures(run, 2)
     assert messages, "an infinite loop at import must fail the step 2 checks"
-    assert any("did not finish in time" in m for m in messages), messages[:3]
+    assert all("did not finish in time" in m for m in messages), messages[:3]
     assert elapsed < 45, f"an import loop must not cost a timeout per check ({elapsed:.0f} s)"
 
 

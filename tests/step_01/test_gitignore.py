@@ -29,10 +29,11 @@ def ignored(project: Project, tmp_path_factory: pytest.TempPathFactory) -> set[s
     """Which of IGNORED + KEPT the learner's .gitignore ignores, as git decides."""
     if shutil.which("git") is None:
         pytest.fail("git is needed to check .gitignore; install git")
+    if not project.exists(".gitignore"):
+        pytest.fail("expected a .gitignore at the project root, found none")
     repo = tmp_path_factory.mktemp("gitignore")
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    shutil.copy(project.path(".gitignore") if project.exists(".gitignore") else "/dev/null",
-                repo / ".gitignore")  # fmt: skip
+    shutil.copy(project.path(".gitignore"), repo / ".gitignore")
     result = subprocess.run(
         ["git", "check-ignore", "--no-index", "--stdin"],
         cwd=repo, input="\n".join(IGNORED + KEPT), capture_output=True, text=True,

@@ -1,0 +1,233 @@
+"""Step 3, D5: `DatabaseManager` and `database_manager` (app/core/database.py).
+
+Commit and rollback are checked on a throwaway table (the User model is step 4's),
+seen through the grader's own engine: a second connection, as another request would.
+The learner's engine is found by type (an AsyncEngine attribute), not by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from typing import Any
+
+import pytest
+from sqlalchemy import Integer, String, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from course.grading.fixtures import learner_session, maybe_await, serve
+from tests.step_03.conftest import (
+    SCRATCH_TABLE,
+    learner_engines,
+    scratch_names,
+    unreachable_database,
+)
+
+SECRET_PARAMETER = "grading-secret-parameter-7f3a"
+
+
+class ScratchBase(DeclarativeBase):
+    """The grader's own models, independent of the learner's."""
+
+
+class ScratchItem(ScratchBase):
+    __tablename__ = SCRATCH_TABLE
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(50))
+
+
+@pytest.fixture
+async def manager() -> Any:
+    """The learner's `database_manager`, connected as the app's start-up would.
+
+    A failing connect() costs only its own check: the others go on without it.
+    """
+    from app.core.database import database_manager
+
+    with contextlib.suppress(Exception):
+        await maybe_await(database_manager.connect())
+    return database_manager
+
+
+@pytest.mark.grade("D5", 2)
+async def test_connect_runs_a_query_on_the_database(manager: Any) -> None:
+    await maybe_await(manager.connect())  # the database answers: no error
+    with unreachable_database():
+        try:
+            await maybe_await(manager.connect())
+        except NotImplementedError:
+            raise
+        except Exception:
+            return
+    pytest.fail(
+        "expected connect() to run a query (SELECT 1) and so raise when the database is "
+        "unreachable, found it returned quietly"
+    )
+
+
+@pytest.mark.grade("D5", 1)
+async def test_disconnect_closes_the_pooled_connections(manager: Any) -> None:
+    await maybe_await(manager.connect())
+    [engine, *_] = learner_engines()
+    await maybe_await(manager.disconnect())
+    checked_in = getattr(engine.sync_engine.pool, "checkedin", lambda: 0)()
+    assert checked_in == 0, (
+        "expected disconnect() to dispose the engine (close every pooled connection), "
+        f"found {checked_in} connection(s) still in the pool"
+    )
+
+
+@pytest.mark.grade("D5", 2)
+async def test_get_session_commits_when_the_block_succeeds(
+    scratch_table: str, raw_engine: AsyncEngine, manager: Any
+) -> None:
+    async with learner_session(manager) as session:
+        await session.execute(text(f"INSERT INTO {scratch_table} (id, name) VALUES (1, 'kept')"))
+    names = await scratch_names(raw_engine)
+    assert names == ["kept"], (
+        "expected get_session() to commit when the block succeeds (a second connection sees "
+        f"the row), found {names}"
+    )
+
+
+@pytest.mark.grade("D5", 2)
+async def test_get_session_rolls_back_when_the_block_raises(
+    scratch_table: str, raw_engine: AsyncEngine, manager: Any
+) -> None:
+    try:
+        async with learner_session(manager) as session:
+            await session.execute(
+                text(f"INSERT INTO {scratch_table} (id, name) VALUES (1, 'dropped')")
+            )
+            raise LookupError("the unit of work fails")
+    except LookupError:
+        pass
+    else:
+        pytest.fail(
+            "expected get_session() to let the block's exception through after rolling back, "
+            "found it swallowed"
+        )
+    names = await scratch_names(raw_engine)
+    assert names == [], (
+        f"expected get_session() to roll back when the block raises (nothing stored), found {names}"
+    )
+
+
+@pytest.mark.grade("D5", 2)
+async def test_objects_stay_readable_after_the_session_commits(
+    scratch_table: str, manager: Any
+) -> None:
+    item = ScratchItem(id=1, name="still readable")
+    async with learner_session(manager) as session:
+        session.add(item)
+    try:
+        name = item.name  # with expire_on_commit on, this would need a lazy reload
+    except Exception as exc:
+        pytest.fail(
+            "expected an object to stay readable after get_session() commits "
+            f"(expire_on_commit=False), found {type(exc).__name__} on reading it"
+        )
+    assert name == "still readable", f"expected the object's name to be kept, found {name!r}"
+
+
+@pytest.mark.grade("D5", 1)
+async def test_session_does_not_autoflush(manager: Any) -> None:
+    async with learner_session(manager) as session:
+        autoflush = session.sync_session.autoflush
+    assert autoflush is False, (
+        "expected the session factory to set autoflush=False, found autoflush on"
+    )
+
+
+@pytest.mark.grade("D5", 1)
+async def test_foreign_keys_are_enforced(raw_engine: AsyncEngine, manager: Any) -> None:
+    """On SQLite each connection must ask for it (PRAGMA foreign_keys=ON); PostgreSQL
+    always does."""
+    parent, child = "grading_step3_parent", "grading_step3_child"
+    async with raw_engine.begin() as connection:
+        await connection.execute(text(f"DROP TABLE IF EXISTS {child}"))
+        await connection.execute(text(f"DROP TABLE IF EXISTS {parent}"))
+        await connection.execute(text(f"CREATE TABLE {parent} (id INTEGER PRIMARY KEY)"))
+        await connection.execute(
+            text(
+                f"CREATE TABLE {child} (id INTEGER PRIMARY KEY, "
+                f"parent_id INTEGER REFERENCES {parent}(id))"
+            )
+        )
+    try:
+        async with learner_session(manager) as session:  # a valid pair is stored
+            await session.execute(text(f"INSERT INTO {parent} (id) VALUES (1)"))
+            await session.execute(text(f"INSERT INTO {child} (id, parent_id) VALUES (1, 1)"))
+        try:
+            async with learner_session(manager) as session:
+                await session.execute(text(f"INSERT INTO {child} (id, parent_id) VALUES (2, 42)"))
+        except IntegrityError:
+            return
+        pytest.fail(
+            "expected a row pointing to a missing parent to be refused (foreign keys on; on "
+            "SQLite: PRAGMA foreign_keys=ON for each connection), found it stored"
+        )
+    finally:
+        async with raw_engine.begin() as connection:
+            await connection.execute(text(f"DROP TABLE IF EXISTS {child}"))
+            await connection.execute(text(f"DROP TABLE IF EXISTS {parent}"))
+
+
+@pytest.mark.grade("D5", 1)
+async def test_database_errors_do_not_show_bound_values(scratch_table: str, manager: Any) -> None:
+    """A database error's text goes into logs; the values bound to the statement (a
+    password hash, say) must not (create_async_engine(..., hide_parameters=True))."""
+    statement = text(f"INSERT INTO {scratch_table} (id, name) VALUES (:id, :name)")
+    try:
+        async with learner_session(manager) as session:
+            await session.execute(statement, {"id": 1, "name": "first"})
+            await session.execute(statement, {"id": 1, "name": SECRET_PARAMETER})
+    except DBAPIError as exc:
+        error = str(exc)
+    else:
+        pytest.fail("expected a duplicate primary key to raise a database error, found none")
+    assert SECRET_PARAMETER not in error, (
+        "expected database errors not to show the bound values (hide_parameters=True), "
+        f"found them in: {error[:200]}"
+    )
+
+
+@pytest.mark.grade("D5", 2)
+async def test_lifespan_connects_and_disconnects_the_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.core.database import DatabaseManager
+    from app.main import create_app
+
+    calls: list[str] = []
+
+    def spy(name: str) -> Any:
+        original = getattr(DatabaseManager, name)
+        if inspect.iscoroutinefunction(original):
+
+            async def async_spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+                calls.append(name)
+                return await original(self, *args, **kwargs)
+
+            return async_spy
+
+        def sync_spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return original(self, *args, **kwargs)
+
+        return sync_spy
+
+    for name in ("connect", "disconnect"):
+        monkeypatch.setattr(DatabaseManager, name, spy(name))
+    application = create_app()
+    async with serve(application):
+        started = list(calls)
+    assert started == ["connect"], (
+        f"expected the lifespan to call connect() once at start-up, found calls {started}"
+    )
+    assert calls == ["connect", "disconnect"], (
+        f"expected the lifespan to call disconnect() at shutdown, found calls {calls}"
+    )
