@@ -24,6 +24,9 @@ SOLUTION = ROOT / "solution"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 nox.options.default_venv_backend = "uv|virtualenv"
+# uv skips compiling bytecode by default; the grader starts many Python processes,
+# and each would otherwise compile FastAPI and SQLAlchemy again.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests"]
 

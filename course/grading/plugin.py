@@ -97,7 +97,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         step = step_of(item)
         if step is None:
             continue
-        item.add_marker(pytest.mark.usefixtures("learner_snapshot"))
         mark = item.get_closest_marker("grade")
         if mark is None or len(mark.args) != 2:
             problems.append(f"{item.nodeid}: needs @pytest.mark.grade(deliverable, points)")

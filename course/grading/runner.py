@@ -8,11 +8,14 @@ new process for the checks that are left, a few times at most.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -90,11 +93,14 @@ def _run_pytest(
             stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         try:
-            return process.wait(timeout=max(timeout, 1)), False
+            code, timed_out = process.wait(timeout=max(timeout, 1)), False
         except subprocess.TimeoutExpired:
+            code, timed_out = None, True
+        # Whatever the learner's code or a check started (servers, subprocesses) goes too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            return None, True
+        process.wait()
+        return code, timed_out
 
 
 def grade(
@@ -112,10 +118,10 @@ def grade(
     steps = sorted(steps or [step.number for step in manifest.steps])
     run = GradingRun(target=target.resolve(), steps=steps)
     work_dir.mkdir(parents=True, exist_ok=True)
-    events_file = work_dir / "events.jsonl"
     log = work_dir / "pytest.log"
-    events_file.unlink(missing_ok=True)
     log.unlink(missing_ok=True)
+    # Private to this run, so two gradings of one target cannot mix their events.
+    events_file = Path(tempfile.mkdtemp(prefix="grade-events-")) / "events.jsonl"
 
     base_args = [
         sys.executable, "-m", "pytest", f"--target={run.target}", f"--grade-results={events_file}",
@@ -173,6 +179,7 @@ def grade(
             break
         selection = pending
 
+    shutil.rmtree(events_file.parent, ignore_errors=True)
     run.tests = [results[nodeid] for nodeid in order]
     run.duration = round(time.monotonic() - start, 2)
     return run

@@ -152,7 +152,8 @@ async def test_an_all_digit_uuid_round_trips(schema: AsyncEngine) -> None:
     except Exception as exc:  # the native UUID type on SQLite fails here, in the driver
         pytest.fail(
             f"expected a user with the id {ALL_DIGIT_UUID} to be stored and read back, found "
-            f"{type(exc).__name__}: use sqlalchemy.Uuid, not postgresql.UUID"
+            f"{type(exc).__name__}: {str(exc)[:150]} (is `id` a postgresql.UUID? use "
+            "sqlalchemy.Uuid)"
         )
     found = None if stored is None else stored.id
     assert found == ALL_DIGIT_UUID, (

@@ -7,7 +7,7 @@ the imports of every module itself (relative imports and TYPE_CHECKING blocks to
 import pytest
 
 from course.grading.fixtures import Project
-from course.grading.imports import CORE_FORBIDDEN, DEPENDENCY_RULE, layer_problem
+from course.grading.imports import CORE_FORBIDDEN, CORE_REASON, DEPENDENCY_RULE, layer_problem
 
 
 @pytest.mark.grade("layers-api", 1)
@@ -19,5 +19,5 @@ def test_app_keeps_the_dependency_rule(project: Project, layer: str) -> None:
 
 @pytest.mark.grade("layers-api", 1)
 def test_core_imports_no_layer(project: Project) -> None:
-    problem = layer_problem(project.root, "app.core", CORE_FORBIDDEN)
+    problem = layer_problem(project.root, "app.core", CORE_FORBIDDEN, CORE_REASON)
     assert problem is None, problem

@@ -1,0 +1,88 @@
+"""Step 8, the seed script: `python -m scripts.seed --demo N`, run twice on one database.
+
+The first admin comes from the settings FIRST_ADMIN_EMAIL and FIRST_ADMIN_PASSWORD
+(set in the environment here); the tables are built from the learner's models, so
+these checks do not depend on the migrations.
+"""
+
+from typing import Any
+
+import pytest
+
+from course.grading.fixtures import Project, maybe_await
+
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_USERS, SeedRuns
+
+
+def live(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [row for row in rows if row.get("deleted_at") is None]
+
+
+def first_run(project: Project, runs: SeedRuns) -> list[dict[str, Any]]:
+    if not project.exists("scripts/seed.py"):
+        pytest.fail("expected the seed script scripts/seed.py, found none")
+    assert runs.first.returncode == 0, (
+        f"expected `python -m scripts.seed --demo {DEMO_USERS}` to succeed, found: "
+        f"{runs.first.describe()}"
+    )
+    return runs.after_first
+
+
+@pytest.mark.grade("seed", 1)
+def test_seed_script_runs(project: Project, seed_runs: SeedRuns) -> None:
+    first_run(project, seed_runs)
+
+
+@pytest.mark.grade("seed", 2)
+async def test_seed_creates_the_first_admin_from_the_settings(
+    project: Project, seed_runs: SeedRuns
+) -> None:
+    rows = first_run(project, seed_runs)
+    admins = [row for row in live(rows) if str(row.get("email", "")).lower() == ADMIN_EMAIL]
+    assert len(admins) == 1, (
+        f"expected one user with FIRST_ADMIN_EMAIL ({ADMIN_EMAIL}), found {len(admins)} "
+        f"among {[row.get('email') for row in rows]}"
+    )
+    admin = admins[0]
+    assert admin.get("role") == "admin", (
+        f"expected the first admin's role to be admin, found {admin.get('role')!r}"
+    )
+    assert admin.get("is_active") in ("True", "1", "true"), (
+        f"expected the first admin to be active, found is_active={admin.get('is_active')!r}"
+    )
+    stored = str(admin.get("password_hash"))
+    assert ADMIN_PASSWORD not in stored, (
+        "expected the admin password to be stored hashed, found it in clear"
+    )
+    from app.core.security import verify_password
+
+    assert await maybe_await(verify_password(ADMIN_PASSWORD, stored)) is True, (
+        "expected the admin's hash to verify FIRST_ADMIN_PASSWORD, it does not"
+    )
+
+
+@pytest.mark.grade("seed", 1)
+def test_seed_demo_option_creates_that_many_more_users(
+    project: Project, seed_runs: SeedRuns
+) -> None:
+    rows = live(first_run(project, seed_runs))
+    others = [row for row in rows if str(row.get("email", "")).lower() != ADMIN_EMAIL]
+    assert len(others) == DEMO_USERS, (
+        f"expected --demo {DEMO_USERS} to create {DEMO_USERS} demo users besides the admin, "
+        f"found {len(others)}: {[row.get('email') for row in others]}"
+    )
+
+
+@pytest.mark.grade("seed", 2)
+def test_seed_run_twice_changes_nothing(project: Project, seed_runs: SeedRuns) -> None:
+    before = first_run(project, seed_runs)
+    assert seed_runs.second.returncode == 0, (
+        f"expected a second run of the seed script to succeed too, found: "
+        f"{seed_runs.second.describe()}"
+    )
+    after = seed_runs.after_second
+    assert after == before, (
+        f"expected a second run to change nothing; the users went from {len(before)} to "
+        f"{len(after)} rows"
+        + ("" if len(after) != len(before) else " of which some values changed")
+    )
