@@ -174,6 +174,46 @@ def diff_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def points_command(args: argparse.Namespace) -> int:
+    """Sum the grading tests' points per deliverable; --write puts them into course.toml."""
+    import json
+    import re
+    import subprocess
+    import tempfile
+    from collections import Counter
+
+    from course.manifest import MANIFEST_PATH
+
+    manifest = load_manifest()
+    with tempfile.TemporaryDirectory() as scratch:
+        events = Path(scratch) / "events.jsonl"
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", f"--grade-results={events}",
+             *[step.test_dir for step in manifest.steps]],
+            cwd=REPO_ROOT, check=True, capture_output=True,
+        )  # fmt: skip
+        [event] = [json.loads(line) for line in events.read_text().splitlines()]
+    points = Counter[str]()
+    for test in event["tests"]:
+        points[test["deliverable"]] += test["points"]
+    text = MANIFEST_PATH.read_text(encoding="utf-8")
+    for step in manifest.steps:
+        for deliverable in step.deliverables:
+            mark = "" if deliverable.points == points[deliverable.key] else "   (manifest: "
+            mark += f"{deliverable.points})" if mark else ""
+            print(f"step {step.number}  {deliverable.key:18} {points[deliverable.key]:4}{mark}")
+            text = re.sub(
+                rf'(\{{ key = "{re.escape(deliverable.key)}",.*?points = )\d+',
+                rf"\g<1>{points[deliverable.key]}",
+                text,
+            )
+    print(f"total {sum(points.values())} points in {len(event['tests'])} tests")
+    if args.write:
+        MANIFEST_PATH.write_text(text, encoding="utf-8")
+        print(f"wrote {MANIFEST_PATH.relative_to(REPO_ROOT)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
@@ -201,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
     diff.add_argument("--step", type=int, help="one step (default: every step)")
     diff.set_defaults(func=diff_command)
+
+    points = commands.add_parser("points", help="sum the tests' points per deliverable")
+    points.add_argument("--write", action="store_true", help="update course/course.toml")
+    points.set_defaults(func=points_command)
 
     args = parser.parse_args(argv)
     return int(args.func(args))
