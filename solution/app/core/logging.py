@@ -67,8 +67,8 @@ def setup_logging(config: Settings = settings) -> None:
         )
 
     # The root logger gets the configured level, not 0: at level 0 every library
-    # logger becomes enabled, and SQLAlchemy would then log each SQL statement with
-    # its bound parameters (password hashes included).
+    # logger without a level of its own is enabled, debug lines included, and the
+    # database drivers log each statement with its bound parameters (password hashes).
     level_number = logger.level(config.LOG_LEVEL).no
     logging.basicConfig(handlers=[InterceptHandler()], level=level_number, force=True)
     for name in UVICORN_LOGGERS:

@@ -1,0 +1,214 @@
+"""Helpers of the step 6 checks: tokens made by hand, users stored behind the learner's back.
+
+Users that need no real password are written with the grader's own ORM session on
+the grader's engine (the `schema` fixture) and a fake hash: no Argon2 cost. The
+learner's code is imported inside the helpers, never at module level.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+FAKE_HASH = "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-salt$not-a-real-digest"
+UNRELATED_SECRET = "an-unrelated-secret-that-the-app-never-uses-0123456789"
+
+
+def plain_secret(value: Any) -> str:
+    """A setting's value as text, whether it is a str or a pydantic SecretStr."""
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter() if callable(getter) else value)
+
+
+def jwt_settings() -> dict[str, Any]:
+    """The learner's JWT settings, as plain values."""
+    from app.core.config import settings
+
+    return {
+        "access": plain_secret(settings.JWT_SECRET_KEY),
+        "refresh": plain_secret(settings.JWT_REFRESH_SECRET_KEY),
+        "algorithm": str(settings.JWT_ALGORITHM),
+        "access_minutes": int(settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES),
+        "refresh_days": int(settings.JWT_REFRESH_TOKEN_EXPIRE_DAYS),
+    }
+
+
+def craft_token(
+    secret: str | None,
+    *,
+    sub: str,
+    token_type: str,
+    algorithm: str,
+    age: timedelta = timedelta(0),
+    lifetime: timedelta = timedelta(minutes=5),
+    drop: str | None = None,
+    **extra: Any,
+) -> str:
+    """A JWT issued `age` ago, valid for `lifetime`, optionally without the claim `drop`."""
+    issued = datetime.now(UTC) - age
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "type": token_type,
+        "iat": issued,
+        "exp": issued + lifetime,
+        **extra,
+    }
+    if drop is not None:
+        del claims[drop]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyJWT warns about short keys for HS512
+        return jwt.encode(claims, secret, algorithm=algorithm)  # type: ignore[arg-type]
+
+
+def tamper(token: str, **changes: Any) -> str:
+    """Rewrite claims of a signed token but keep its original signature."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims.update(changes)
+    new_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{new_payload}.{signature}"
+
+
+async def decode_outcome(decode: Callable[[str], Any], token: str) -> tuple[bool, str]:
+    """Whether a decoder (sync or async) refused `token` (raised, or returned nothing)."""
+    from course.grading.fixtures import maybe_await
+
+    try:
+        result = await maybe_await(decode(token))
+    except NotImplementedError:
+        return False, "NotImplementedError (the function is still a stub)"
+    except Exception as exc:
+        return True, type(exc).__name__
+    if not result:
+        return True, repr(result)
+    return False, f"the claims {sorted(result) if isinstance(result, dict) else result!r}"
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status an exception stands for (AppException and HTTPException have one)."""
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def message_of(exc: BaseException) -> str:
+    """The client-facing message of an exception."""
+    for name in ("message", "detail"):
+        value = getattr(exc, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return str(exc)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in a few words, for a learner."""
+    status = status_of(exc)
+    suffix = f" (status {status})" if status is not None else ""
+    return f"{type(exc).__name__}: {message_of(exc)[:120]}{suffix}"
+
+
+def new_email(prefix: str = "grader") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+async def add_user(
+    engine: AsyncEngine,
+    *,
+    role: str = "user",
+    is_active: bool = True,
+    deleted: bool = False,
+    password_hash: str = FAKE_HASH,
+    email: str | None = None,
+    full_name: str = "Grader Person",
+) -> Any:
+    """Store a user with the grader's own session (fake hash unless given); return it."""
+    from app.domain.models.user import User
+
+    user = User(
+        id=uuid.uuid4(),
+        email=email or new_email(role),
+        password_hash=password_hash,
+        full_name=full_name,
+        role=role,
+        is_active=is_active,
+    )
+    if deleted:
+        user.deleted_at = datetime.now(UTC)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        session.add(user)
+        await session.commit()
+    return user
+
+
+async def read_row(engine: AsyncEngine, user_id: uuid.UUID) -> dict[str, Any] | None:
+    """The users row with this id (soft-deleted or not), as a dict, read behind the ORM."""
+    from app.domain.models.user import User
+
+    table = User.__table__
+    async with engine.connect() as connection:
+        row = (
+            (await connection.execute(table.select().where(table.c.id == user_id)))
+            .mappings()
+            .first()
+        )
+    return dict(row) if row is not None else None
+
+
+async def count_email(engine: AsyncEngine, email: str) -> int:
+    """Rows (soft-deleted ones included) whose email is `email` in any letter case."""
+    async with engine.connect() as connection:
+        result = await connection.execute(
+            text("SELECT count(*) FROM users WHERE lower(email) = :email"),
+            {"email": email.lower()},
+        )
+        return int(result.scalar_one())
+
+
+@asynccontextmanager
+async def services() -> AsyncIterator[tuple[Any, Any]]:
+    """(UserService, repository) on a session of the learner's database manager.
+
+    The session commits when the block succeeds, as the learner's get_session decides.
+    """
+    from app.core.database import database_manager
+    from app.repository.user_repository import UserRepository
+    from app.service.user_service import UserService
+    from course.grading.fixtures import learner_session
+
+    async with learner_session(database_manager) as session:
+        repository = UserRepository(session)
+        yield UserService(repository), repository
+
+
+def auth_service(repository: Any) -> Any:
+    """The learner's AuthService on `repository`."""
+    from app.service.auth_service import AuthService
+
+    return AuthService(repository)
+
+
+def authenticate_method(service: Any) -> Callable[[str, str], Any]:
+    """AuthService.authenticate(email, password), or login(email, password) if that is all."""
+    for name in ("authenticate", "login"):
+        method = getattr(service, name, None)
+        if callable(method):
+            return method  # type: ignore[no-any-return]
+    raise AssertionError(
+        "expected AuthService to have authenticate(email, password) (or login(email, password))"
+    )
+
+
+def user_create(email: str, password: str, full_name: str = "Grader Person", **extra: Any) -> Any:
+    """The learner's UserCreate schema."""
+    from app.domain.schemas.user import UserCreate
+
+    return UserCreate(email=email, password=password, full_name=full_name, **extra)

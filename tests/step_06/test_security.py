@@ -1,0 +1,313 @@
+"""Step 6, D14: password hashing (Argon2id, off the event loop) and JSON Web Tokens.
+
+hash_password / verify_password may be sync or async. Whether hashing blocks the
+event loop is checked where it matters, through the services: a sync hash that the
+service runs in a worker thread is as right as an async one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from course.grading.fixtures import maybe_await
+
+from .conftest import (
+    UNRELATED_SECRET,
+    add_user,
+    auth_service,
+    authenticate_method,
+    craft_token,
+    decode_outcome,
+    jwt_settings,
+    new_email,
+    services,
+    tamper,
+    user_create,
+)
+
+SUBJECT = str(uuid.UUID(int=42))
+
+
+def claim(decoded: Any, name: str) -> Any:
+    """A claim of what a decoder returned: a dict, or an object with attributes."""
+    if isinstance(decoded, dict):
+        return decoded.get(name)
+    return getattr(decoded, name, None)
+
+
+# --- Passwords -------------------------------------------------------------------
+
+
+@pytest.mark.grade("D14", 2)
+async def test_hash_password_makes_argon2id_hashes_that_verify_password_checks() -> None:
+    from app.core.security import hash_password, verify_password
+
+    password = "correct-horse-battery"
+    first = await maybe_await(hash_password(password))
+    assert isinstance(first, str) and first.startswith("$argon2id$"), (
+        f"expected hash_password to return an Argon2id hash ('$argon2id$...'), found {first!r:.60}"
+    )
+    assert password not in first, "expected the hash not to contain the password itself"
+    assert await maybe_await(verify_password(password, first)) is True, (
+        "expected verify_password(password, its hash) to be True"
+    )
+    for wrong in ("correct-horse-batterY", "correct-horse-battery ", ""):
+        assert await maybe_await(verify_password(wrong, first)) is False, (
+            f"expected verify_password({wrong!r}, hash of {password!r}) to be False"
+        )
+    second = await maybe_await(hash_password(password))
+    assert second != first, (
+        "expected two hashes of one password to differ (a random salt each time), found the same"
+    )
+
+
+@pytest.mark.grade("D14", 1)
+async def test_a_100_character_password_hashes_and_every_character_counts() -> None:
+    from app.core.security import hash_password, verify_password
+
+    password = "p" * 99 + "A"
+    hashed = await maybe_await(hash_password(password))
+    assert await maybe_await(verify_password(password, hashed)) is True, (
+        "expected a 100-character password to verify against its own hash"
+    )
+    assert await maybe_await(verify_password("p" * 99 + "B", hashed)) is False, (
+        "expected a password differing only in its 100th character to be refused "
+        "(bcrypt silently ignores everything after 72 bytes; Argon2id does not)"
+    )
+
+
+async def _hashing_work(kind: str, engine: AsyncEngine) -> Callable[[int], Any]:
+    """One unit of work that hashes (create_user) or verifies (authenticate) a password."""
+    if kind == "create_user":
+
+        async def work(index: int) -> None:
+            async with services() as (service, _):
+                await service.create_user(user_create(new_email(f"tick{index}"), "ticker-password"))
+
+        return work
+
+    from app.core.security import hash_password
+
+    hashed = await maybe_await(hash_password("ticker-password"))
+    user = await add_user(engine, password_hash=hashed)
+
+    async def verify(index: int) -> None:
+        async with services() as (_, repository):
+            await maybe_await(
+                authenticate_method(auth_service(repository))(user.email, "ticker-password")
+            )
+
+    return verify
+
+
+@pytest.mark.grade("D14", 2)
+@pytest.mark.parametrize("kind", ["create_user", "authenticate"])
+async def test_hashing_and_verifying_do_not_block_the_event_loop(
+    schema: AsyncEngine, kind: str
+) -> None:
+    from app.core.security import hash_password
+
+    started = time.perf_counter()
+    await maybe_await(hash_password("measure-one-hash"))
+    one_hash = time.perf_counter() - started
+    work = await _hashing_work(kind, schema)
+    await work(0)  # warm-up: worker threads, connections
+
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.perf_counter())
+            await asyncio.sleep(0.005)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    try:
+        for index in range(1, 4):
+            await work(index)
+    finally:
+        task.cancel()
+    long_gaps = [
+        later - earlier
+        for earlier, later in itertools.pairwise(ticks)
+        if later - earlier >= max(0.7 * one_hash, 0.02)
+    ]
+    what = (
+        "UserService.create_user (hash_password)"
+        if kind == "create_user"
+        else ("AuthService.authenticate (verify_password)")
+    )
+    # Off the loop, a task sleeping 5 ms keeps ticking; on the loop, each hash freezes it.
+    assert len(long_gaps) <= 1 and len(ticks) >= 8, (
+        f"expected other tasks to keep running while {what} hashes: the event loop froze "
+        f"{len(long_gaps)} times for about a hash each ({one_hash * 1000:.0f} ms); run the "
+        "hashing in a worker thread (anyio.to_thread / run_in_threadpool)"
+    )
+
+
+# --- Tokens ----------------------------------------------------------------------
+
+
+@pytest.mark.grade("D14", 1)
+async def test_access_token_carries_sub_type_role_iat_exp_and_decodes() -> None:
+    from app.core.security import create_access_token, decode_access_token
+
+    config = jwt_settings()
+    token = await maybe_await(create_access_token(SUBJECT, "moderator"))
+    try:
+        claims = jwt.decode(token, config["access"], algorithms=[config["algorithm"]])
+    except jwt.PyJWTError as exc:
+        raise AssertionError(
+            f"expected the access token to be signed with JWT_SECRET_KEY and JWT_ALGORITHM "
+            f"({config['algorithm']}), found it does not verify: {exc}"
+        ) from None
+    expected = {"sub": SUBJECT, "type": "access", "role": "moderator"}
+    found = {key: claims.get(key) for key in expected}
+    assert found == expected, f"expected the access token's claims {expected}, found {found}"
+    assert "iat" in claims and "exp" in claims, (
+        f"expected `iat` and `exp` claims, found {sorted(claims)}"
+    )
+    lifetime = claims["exp"] - claims["iat"]
+    assert abs(lifetime - config["access_minutes"] * 60) <= 5, (
+        f"expected the access token to live JWT_ACCESS_TOKEN_EXPIRE_MINUTES "
+        f"({config['access_minutes']} min), found {lifetime} s"
+    )
+    assert abs(claims["iat"] - time.time()) < 30, "expected `iat` to be the time of issue"
+    decoded = await maybe_await(decode_access_token(token))
+    assert claim(decoded, "sub") == SUBJECT, (
+        f"expected decode_access_token(create_access_token(...)) to return its claims, "
+        f"found {decoded!r:.120}"
+    )
+
+
+@pytest.mark.grade("D14", 1)
+async def test_refresh_token_carries_sub_type_iat_exp_signed_with_its_own_secret() -> None:
+    from app.core.security import create_refresh_token, decode_refresh_token
+
+    config = jwt_settings()
+    assert config["refresh"] != config["access"], (
+        "expected JWT_REFRESH_SECRET_KEY to differ from JWT_SECRET_KEY, found the same secret"
+    )
+    token = await maybe_await(create_refresh_token(SUBJECT))
+    try:
+        claims = jwt.decode(token, config["refresh"], algorithms=[config["algorithm"]])
+    except jwt.PyJWTError as exc:
+        raise AssertionError(
+            f"expected the refresh token to be signed with JWT_REFRESH_SECRET_KEY, found it "
+            f"does not verify with it: {exc}"
+        ) from None
+    found = {key: claims.get(key) for key in ("sub", "type")}
+    assert found == {"sub": SUBJECT, "type": "refresh"}, (
+        f"expected the refresh token's claims sub={SUBJECT} and type='refresh', found {found}"
+    )
+    assert "iat" in claims and "exp" in claims, (
+        f"expected `iat` and `exp` claims, found {sorted(claims)}"
+    )
+    lifetime = claims["exp"] - claims["iat"]
+    assert abs(lifetime - config["refresh_days"] * 86400) <= 5, (
+        f"expected the refresh token to live JWT_REFRESH_TOKEN_EXPIRE_DAYS "
+        f"({config['refresh_days']} days), found {lifetime} s"
+    )
+    decoded = await maybe_await(decode_refresh_token(token))
+    assert claim(decoded, "sub") == SUBJECT, (
+        f"expected decode_refresh_token(create_refresh_token(...)) to return its claims, "
+        f"found {decoded!r:.120}"
+    )
+
+
+def _other_hmac(algorithm: str) -> str:
+    return "HS512" if algorithm != "HS512" else "HS256"
+
+
+# name -> (what it is, how to make it from: (own type, own secret, other type, other secret, alg))
+BAD_TOKENS: dict[str, tuple[str, Callable[[str, str, str, str, str], str]]] = {
+    "wrong-type": (
+        "a token of the other type signed with the right secret",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            secret, sub=SUBJECT, token_type=other, algorithm=alg
+        ),
+    ),
+    "other-kinds-secret": (
+        "a token of the right type signed with the other kind's secret",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            other_secret, sub=SUBJECT, token_type=kind, algorithm=alg
+        ),
+    ),
+    "expired": (
+        "a token that expired an hour ago",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            secret,
+            sub=SUBJECT,
+            token_type=kind,
+            algorithm=alg,
+            age=timedelta(hours=2),
+            lifetime=timedelta(hours=1),
+        ),
+    ),
+    "tampered": (
+        "a token whose claims were changed after signing",
+        lambda kind, secret, other, other_secret, alg: tamper(
+            craft_token(secret, sub=SUBJECT, token_type=kind, algorithm=alg),
+            sub=str(uuid.UUID(int=7)),
+        ),
+    ),
+    "wrong-secret": (
+        "a token signed with a secret the app does not know",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            UNRELATED_SECRET, sub=SUBJECT, token_type=kind, algorithm=alg
+        ),
+    ),
+    "alg-none": (
+        "an unsigned token (alg: none)",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            None, sub=SUBJECT, token_type=kind, algorithm="none"
+        ),
+    ),
+    "other-algorithm": (
+        "a token signed with the right secret but another algorithm than JWT_ALGORITHM",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            secret, sub=SUBJECT, token_type=kind, algorithm=_other_hmac(alg)
+        ),
+    ),
+    "missing-exp": (
+        "a token without an `exp` claim (it would never expire)",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            secret, sub=SUBJECT, token_type=kind, algorithm=alg, drop="exp"
+        ),
+    ),
+}
+
+
+@pytest.mark.grade("D14", 1)
+@pytest.mark.parametrize("case", list(BAD_TOKENS))
+async def test_decoders_reject_bad_tokens(case: str) -> None:
+    from app.core import security
+
+    config = jwt_settings()
+    what, make = BAD_TOKENS[case]
+    for kind, other in (("access", "refresh"), ("refresh", "access")):
+        name = f"decode_{kind}_token"
+        decode = getattr(security, name)
+        if kind == "access":
+            good = await maybe_await(security.create_access_token(SUBJECT, "user"))
+        else:
+            good = await maybe_await(security.create_refresh_token(SUBJECT))
+        refused, found = await decode_outcome(decode, good)
+        assert not refused and "stub" not in found, (
+            f"expected {name} to accept a token from create_{kind}_token, found {found}"
+        )
+        bad = make(kind, config[kind], other, config[other], config["algorithm"])
+        refused, found = await decode_outcome(decode, bad)
+        assert refused, (
+            f"expected {name} to reject {what} (raise an exception), but it returned {found}"
+        )

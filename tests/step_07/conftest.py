@@ -1,0 +1,237 @@
+"""Helpers of the step 7 checks: the HTTP contract of COURSE-SPEC section 3.
+
+Argon2 is slow by design, so most users are stored behind the API with a fake hash
+and get their access token from the learner's create_access_token (step 6); only
+the checks about passwords and login pay for real hashes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from course.grading.fixtures import API, maybe_await, serve
+
+FAKE_HASH = "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-salt$not-a-real-digest"
+ENVELOPE_KEYS = {"message", "detail", "status_code", "request_id"}
+
+
+@dataclass
+class StoredUser:
+    """A user written behind the API, with a valid access token of the learner's making."""
+
+    id: uuid.UUID
+    email: str
+    role: str
+    password: str | None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        from app.core.security import create_access_token
+
+        return {"Authorization": f"Bearer {create_access_token(str(self.id), self.role)}"}
+
+
+async def store_user(
+    engine: AsyncEngine,
+    role: str = "user",
+    *,
+    email: str | None = None,
+    full_name: str = "Stored Person",
+    password: str | None = None,
+    is_active: bool = True,
+    deleted: bool = False,
+) -> StoredUser:
+    """Store a user with the grader's own session; a real hash only if `password` is given."""
+    from app.domain.models.user import User
+
+    password_hash = FAKE_HASH
+    if password is not None:
+        from app.core.security import hash_password
+
+        password_hash = await maybe_await(hash_password(password))
+    user = User(
+        id=uuid.uuid4(),
+        email=(email or f"{role}-{uuid.uuid4().hex[:10]}@example.com").lower(),
+        password_hash=password_hash,
+        full_name=full_name,
+        role=role,
+        is_active=is_active,
+    )
+    if deleted:
+        user.deleted_at = datetime.now(UTC)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        session.add(user)
+        await session.commit()
+    return StoredUser(user.id, user.email, role, password)
+
+
+async def set_column(engine: AsyncEngine, user_id: uuid.UUID, **values: Any) -> None:
+    """Change a user's row behind the API."""
+    from app.domain.models.user import User
+
+    table = User.__table__
+    async with engine.begin() as connection:
+        await connection.execute(table.update().where(table.c.id == user_id).values(**values))
+
+
+async def read_row(engine: AsyncEngine, user_id: uuid.UUID | str) -> dict[str, Any] | None:
+    """A users row by id (soft-deleted or not), read behind the API."""
+    from app.domain.models.user import User
+
+    table = User.__table__
+    key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    async with engine.connect() as connection:
+        row = (await connection.execute(table.select().where(table.c.id == key))).mappings().first()
+    return dict(row) if row is not None else None
+
+
+async def count_email(engine: AsyncEngine, email: str) -> int:
+    """Rows (soft-deleted included) with this email in any case."""
+    async with engine.connect() as connection:
+        result = await connection.execute(
+            text("SELECT count(*) FROM users WHERE lower(email) = :email"),
+            {"email": email.lower()},
+        )
+        return int(result.scalar_one())
+
+
+def where(method: str, path: str) -> str:
+    return f"{method} {path.replace(API, '')}"
+
+
+def assert_error(
+    response: httpx.Response, status: int, what: str, message: str | None = None
+) -> dict[str, Any]:
+    """`response` is the error envelope with `status` (and `message`); return its body."""
+    assert response.status_code == status, (
+        f"expected {what} to answer {status}, found {response.status_code}: {response.text[:200]}"
+    )
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    assert isinstance(body, dict) and set(body) >= ENVELOPE_KEYS, (
+        f"expected the {status} of {what} to be the error envelope "
+        f"{{message, detail, status_code, request_id}}, found {response.text[:200]}"
+    )
+    assert body["status_code"] == status and isinstance(body["message"], str), (
+        f"expected the envelope of {what} to carry status_code {status} and a message, "
+        f"found {response.text[:200]}"
+    )
+    if message is not None:
+        assert body["message"] == message, (
+            f"expected the message {message!r} from {what}, found {body['message']!r}"
+        )
+    return body
+
+
+def assert_status(response: httpx.Response, status: int, what: str) -> Any:
+    """`response` has `status`; return its JSON body."""
+    assert response.status_code == status, (
+        f"expected {what} to answer {status}, found {response.status_code}: {response.text[:200]}"
+    )
+    return response.json()
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    return await client.post(f"{API}/auth/login", data={"username": email, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- Logs ----------------------------------------------------------------------
+
+
+@dataclass
+class Captured:
+    """Loguru records captured while a check runs (the grader's sink, added after start-up)."""
+
+    records: list[dict[str, Any]]
+    lines: list[str]
+
+    def app_records(self) -> list[dict[str, Any]]:
+        """Records of the app, not of httpx/httpcore (the grader's own HTTP client)."""
+        return [
+            record
+            for record in self.records
+            if not str(record.get("name") or "").startswith(("httpx", "httpcore"))
+        ]
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """A record's message and the values of its extra fields, as one text."""
+    extra = record.get("extra") or {}
+    return " ".join([str(record.get("message", "")), *(str(value) for value in extra.values())])
+
+
+@pytest.fixture
+def capture_logs() -> Iterator[Any]:
+    """A function that starts capturing every Loguru record; call it after the app started."""
+    from loguru import logger
+
+    sinks: list[int] = []
+
+    def start() -> Captured:
+        captured = Captured([], [])
+
+        def sink(message: Any) -> None:
+            captured.records.append(dict(message.record))
+            captured.lines.append(str(message))
+
+        sinks.append(logger.add(sink, level=0, serialize=True))
+        return captured
+
+    yield start
+    for sink_id in sinks:
+        logger.remove(sink_id)
+
+
+# --- An app with throwaway routes ----------------------------------------------------
+
+PROBE = "/grader-probe"
+
+
+def probe_app() -> Any:
+    """The learner's app plus throwaway routes that log and crash."""
+    from loguru import logger
+
+    from app.main import create_app
+
+    application = create_app()
+
+    async def log_async() -> dict[str, str]:
+        logger.info("grader probe log (async)")
+        return {"ok": "yes"}
+
+    def log_sync() -> dict[str, str]:
+        logger.info("grader probe log (sync)")
+        return {"ok": "yes"}
+
+    async def crash() -> None:
+        raise RuntimeError("grader probe crash")
+
+    application.add_api_route(f"{PROBE}/log-async", log_async, methods=["GET"])
+    application.add_api_route(f"{PROBE}/log-sync", log_sync, methods=["GET"])
+    application.add_api_route(f"{PROBE}/crash", crash, methods=["GET"])
+    return application
+
+
+@pytest.fixture
+async def probe() -> AsyncIterator[httpx.AsyncClient]:
+    """A client on the learner's app plus probe routes; a crash becomes a 500 response.
+
+    No tables: the requests made through it never reach the database.
+    """
+    async with serve(probe_app(), raise_app_exceptions=False) as http:
+        yield http

@@ -1,0 +1,295 @@
+"""Step 7, D17: X-Request-ID, one log line per request, the request id in the log
+context, CORS, and no secrets in the logs.
+
+Log lines are captured with a Loguru sink the grader adds after the app started
+(setup_logging removes every sink). A field counts whether it is in the message
+text or in the record's `extra`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from course.grading.fixtures import API, serve
+
+from .conftest import PROBE, assert_status, record_text, store_user
+
+DURATION = re.compile(r"\d+(\.\d+)?\s?(ms|s)\b")
+
+
+def fresh_uuid4(value: str | None) -> bool:
+    try:
+        parsed = uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return parsed.version == 4 and str(parsed) == str(value).lower()
+
+
+def check_request_id(response: httpx.Response, what: str, expected: str | None = None) -> str:
+    """The response's X-Request-ID (a fresh UUID4 unless `expected`); errors repeat it."""
+    request_id = response.headers.get("X-Request-ID")
+    if expected is None:
+        assert fresh_uuid4(request_id), (
+            f"expected {what} to carry X-Request-ID with a new UUID4, found {request_id!r}"
+        )
+    else:
+        assert request_id == expected, (
+            f"expected {what} to echo X-Request-ID {expected!r}, found {request_id!r}"
+        )
+    if response.status_code >= 400:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        found = body.get("request_id") if isinstance(body, dict) else None
+        assert found == request_id, (
+            f"expected the error body of {what} to carry request_id equal to the X-Request-ID "
+            f"header ({request_id}), found {found!r}"
+        )
+    return str(request_id)
+
+
+# --- X-Request-ID ----------------------------------------------------------------------
+
+
+@pytest.mark.grade("D17", 2)
+async def test_every_response_carries_a_new_request_id_and_errors_repeat_it(
+    probe: httpx.AsyncClient,
+) -> None:
+    cases = [
+        ("GET", f"{API}/health", 200),
+        ("GET", f"{API}/no-such-route", 404),
+        ("DELETE", f"{API}/health", 405),
+        ("POST", f"{API}/auth/register", 422),
+        ("GET", f"{API}/users/me", 401),
+    ]
+    seen = set()
+    for method, path, status in cases:
+        response = await probe.request(method, path, json={} if method == "POST" else None)
+        what = f"{method} {path} ({status})"
+        assert response.status_code == status, (
+            f"expected {what} to answer {status}, found {response.status_code}"
+        )
+        seen.add(check_request_id(response, what))
+    assert len(seen) == len(cases), "expected every request to get its own request id"
+
+
+@pytest.mark.grade("D17", 1)
+async def test_a_crash_still_answers_with_a_request_id(probe: httpx.AsyncClient) -> None:
+    response = await probe.get(f"{PROBE}/crash")
+    assert response.status_code == 500, (
+        f"expected a route that raises RuntimeError to answer 500, found {response.status_code}"
+    )
+    check_request_id(response, "the 500 of a crashing route")
+
+
+@pytest.mark.grade("D17", 1)
+async def test_a_valid_incoming_request_id_is_echoed(probe: httpx.AsyncClient) -> None:
+    for incoming in ("abc", "A.b_c-123", "r" * 128, str(uuid.uuid4())):
+        response = await probe.get(f"{API}/health", headers={"X-Request-ID": incoming})
+        check_request_id(response, f"a request sent with X-Request-ID {incoming[:20]!r}", incoming)
+        response = await probe.get(f"{API}/no-such-route", headers={"X-Request-ID": incoming})
+        check_request_id(response, "a 404 sent with a valid X-Request-ID", incoming)
+
+
+@pytest.mark.grade("D17", 2)
+async def test_an_invalid_incoming_request_id_is_replaced(probe: httpx.AsyncClient) -> None:
+    for incoming in ("r" * 129, "has spaces in it", "<script>alert(1)</script>", "a/b", ""):
+        response = await probe.get(f"{API}/no-such-route", headers={"X-Request-ID": incoming})
+        check_request_id(
+            response, f"a request sent with the invalid X-Request-ID {incoming[:20]!r}"
+        )
+
+
+# --- Log lines ----------------------------------------------------------------------------
+
+
+def request_lines(records: list[dict[str, Any]], method: str, path: str, status: int) -> list[Any]:
+    """Records naming this request's method, path and status, with a duration."""
+    found = []
+    for record in records:
+        text = record_text(record)
+        if method not in text or path not in text or str(status) not in text:
+            continue
+        extra = record.get("extra") or {}
+        timed = [key for key in extra if re.search("duration|elapsed|latency|time", key, re.I)]
+        if timed or DURATION.search(str(record.get("message", ""))):
+            found.append(record)
+    return found
+
+
+@pytest.mark.grade("D17", 2)
+async def test_one_log_line_per_request_with_method_path_status_duration_and_id(
+    probe: httpx.AsyncClient, capture_logs: Any
+) -> None:
+    captured = capture_logs()
+    cases = [
+        ("GET", f"{API}/health", 200),
+        ("GET", f"{API}/no-such-route", 404),
+        ("GET", f"{PROBE}/crash", 500),
+    ]
+    responses = [await probe.request(method, path) for method, path, _ in cases]
+    for (method, path, status), response in zip(cases, responses, strict=True):
+        lines = request_lines(captured.app_records(), method, path, status)
+        assert len(lines) == 1, (
+            f"expected one log line for {method} {path} naming the method, path, status "
+            f"{status} and a duration (ms), found {len(lines)}"
+        )
+        request_id = response.headers.get("X-Request-ID", "<no X-Request-ID>")
+        assert request_id in record_text(lines[0]), (
+            f"expected the log line of {method} {path} to carry its request id {request_id}"
+        )
+
+
+@pytest.mark.grade("D17", 1)
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_the_request_id_reaches_log_lines_written_in_the_endpoint(
+    probe: httpx.AsyncClient, capture_logs: Any, kind: str
+) -> None:
+    captured = capture_logs()
+    response = await probe.get(f"{PROBE}/log-{kind}", headers={"X-Request-ID": f"ctx-{kind}-1"})
+    assert response.status_code == 200, f"expected the probe route to answer 200, found {response}"
+    lines = [r for r in captured.records if r.get("message") == f"grader probe log ({kind})"]
+    assert len(lines) == 1, f"expected the endpoint's own log line, found {len(lines)}"
+    assert f"ctx-{kind}-1" in record_text(lines[0]), (
+        f"expected a line logged inside a {kind} endpoint to carry the request id (e.g. in "
+        "extra, via logger.contextualize in a pure ASGI middleware), found extra "
+        f"{lines[0].get('extra')}"
+    )
+
+
+# --- CORS ---------------------------------------------------------------------------------
+
+
+def cors_origins() -> list[str]:
+    from app.core.config import settings
+
+    return [str(origin) for origin in settings.CORS_ORIGINS]
+
+
+@pytest.mark.grade("D17", 1)
+async def test_cors_preflight_from_an_allowed_origin_is_allowed(client: httpx.AsyncClient) -> None:
+    from app.core.config import settings
+
+    origin = next((o for o in cors_origins() if o != "*"), "http://localhost:3000")
+    response = await client.options(
+        f"{API}/health",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "Authorization",
+        },
+    )
+    assert response.status_code == 200, (
+        f"expected a CORS preflight from {origin} (in CORS_ORIGINS) to answer 200, "
+        f"found {response.status_code}"
+    )
+    allowed = response.headers.get("access-control-allow-origin")
+    assert allowed == origin, f"expected Access-Control-Allow-Origin: {origin}, found {allowed!r}"
+    if settings.CORS_ALLOW_CREDENTIALS:
+        found = response.headers.get("access-control-allow-credentials")
+        assert found == "true", (
+            f"expected Access-Control-Allow-Credentials: true (CORS_ALLOW_CREDENTIALS), "
+            f"found {found!r}"
+        )
+
+
+@pytest.mark.grade("D17", 1)
+async def test_cors_refuses_an_origin_not_in_the_settings(client: httpx.AsyncClient) -> None:
+    evil = "http://evil.example"
+    assert "*" not in cors_origins(), "expected CORS_ORIGINS to list origins, not '*'"
+    origin = cors_origins()[0] if cors_origins() else "http://localhost:3000"
+    response = await client.get(f"{API}/health", headers={"Origin": origin})
+    assert response.headers.get("access-control-allow-origin") == origin, (
+        f"expected Access-Control-Allow-Origin: {origin} on a request from that allowed origin"
+    )
+    response = await client.options(
+        f"{API}/health", headers={"Origin": evil, "Access-Control-Request-Method": "GET"}
+    )
+    allowed = response.headers.get("access-control-allow-origin")
+    assert allowed not in (evil, "*"), (
+        f"expected a preflight from {evil} to be refused, found Access-Control-Allow-Origin "
+        f"{allowed!r}"
+    )
+    response = await client.get(f"{API}/health", headers={"Origin": evil})
+    allowed = response.headers.get("access-control-allow-origin")
+    assert allowed not in (evil, "*"), (
+        f"expected no Access-Control-Allow-Origin for {evil}, found {allowed!r}"
+    )
+
+
+# --- No secrets in the logs ---------------------------------------------------------------
+
+
+@pytest.fixture
+async def debug_client(
+    schema: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The learner's app created with LOG_LEVEL=DEBUG."""
+    from app.core.config import settings
+    from app.main import create_app
+
+    monkeypatch.setattr(settings, "LOG_LEVEL", "DEBUG")
+    async with serve(create_app()) as http:
+        yield http
+
+
+@pytest.mark.grade("D17", 2)
+async def test_no_password_hash_or_token_in_any_log_line_at_debug(
+    debug_client: httpx.AsyncClient, schema: AsyncEngine, capture_logs: Any
+) -> None:
+    from app.domain.models.user import User
+
+    client = debug_client
+    captured = capture_logs()
+    email = f"leak-{uuid.uuid4().hex[:8]}@example.com"
+    first, second, wrong = "first-Secret-pass-1", "second-Secret-pass-2", "wrong-Secret-pass-3"
+    secrets = [first, second, wrong]
+    response = await client.post(
+        f"{API}/auth/register", json={"email": email, "password": first, "full_name": "Leak"}
+    )
+    assert_status(response, 201, "POST /auth/register")
+    await client.post(f"{API}/auth/login", data={"username": email, "password": wrong})
+    response = await client.post(f"{API}/auth/login", data={"username": email, "password": first})
+    tokens = assert_status(response, 200, "POST /auth/login")
+    response = await client.post(
+        f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    refreshed = assert_status(response, 200, "POST /auth/refresh")
+    headers = {"Authorization": f"Bearer {refreshed['access_token']}"}
+    assert_status(await client.get(f"{API}/users/me", headers=headers), 200, "GET /users/me")
+    response = await client.patch(f"{API}/users/me", json={"password": second}, headers=headers)
+    assert_status(response, 200, "PATCH /users/me with a new password")
+    for pair in (tokens, refreshed):
+        secrets += [pair["access_token"], pair["refresh_token"]]
+    table = User.__table__
+    async with schema.connect() as connection:
+        stored = (
+            (await connection.execute(table.select().where(table.c.email == email)))
+            .mappings()
+            .first()
+        )
+    assert stored is not None, f"expected the user {email} to be stored after registering"
+    secrets += [stored["password_hash"], stored["password_hash"].rsplit("$", 1)[-1]]
+    third = await store_user(schema)
+    secrets.append(third.headers["Authorization"].split()[1])
+    await client.get(f"{API}/users/me", headers=third.headers)
+
+    assert captured.app_records(), "expected the app to log something (one line per request)"
+    leaks = sorted(
+        {
+            f"{'a password' if secret in (first, second, wrong) else 'a hash or token'} "
+            f"(logged by {record.get('name')})"
+            for secret in secrets
+            for record, line in zip(captured.records, captured.lines, strict=True)
+            if secret in line and not str(record.get("name") or "").startswith("httpx")
+        }
+    )
+    assert not leaks, f"expected no secret in any log line at LOG_LEVEL=DEBUG, found {leaks}"
