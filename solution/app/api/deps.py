@@ -95,7 +95,5 @@ def require_roles(*roles: UserRole) -> Callable[[User], Coroutine[Any, Any, User
     return check_role
 
 
-AdminUser = Annotated[User, Depends(require_roles(UserRole.ADMIN))]
-StaffUser = Annotated[User, Depends(require_roles(UserRole.ADMIN, UserRole.MODERATOR))]
 UserServiceDep = Annotated[UserService, Depends(get_user_service)]
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

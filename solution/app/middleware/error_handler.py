@@ -16,7 +16,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.exceptions import AppException
-from app.domain.schemas.common import ErrorResponse
 from app.middleware.request_id import get_request_id
 
 # What a validation error may show of itself. Pydantic also reports the rejected
@@ -30,11 +29,14 @@ def error_response(
     detail: str | list[Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """Build the JSON error envelope."""
-    body = ErrorResponse(
-        message=message, detail=detail, status_code=status_code, request_id=get_request_id()
-    )
-    return JSONResponse(body.model_dump(), status_code=status_code, headers=headers)
+    """Build the JSON error envelope (documented for clients as `ErrorResponse`)."""
+    body = {
+        "message": message,
+        "detail": detail,
+        "status_code": status_code,
+        "request_id": get_request_id(),
+    }
+    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 async def app_exception_handler(_request: Request, exc: AppException) -> JSONResponse:

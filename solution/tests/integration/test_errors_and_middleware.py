@@ -453,3 +453,13 @@ async def test_request_id_context_is_reset_after_the_request(client: httpx.Async
     response = await client.get("/probe/log-async", headers={"X-Request-ID": "gone-after"})
     assert response.json() == {"request_id": "gone-after"}
     assert get_request_id() == "-"
+
+
+async def test_error_envelope_matches_the_documented_error_response(
+    client: httpx.AsyncClient,
+) -> None:
+    from app.domain.schemas.common import ErrorResponse
+
+    body = (await client.get("/no/such/route")).json()
+    assert set(body) == set(ErrorResponse.model_fields)
+    assert ErrorResponse.model_validate(body).status_code == 404

@@ -3,18 +3,17 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel
 
 from app.api.deps import get_database
 from app.core.config import settings
 from app.core.database import DatabaseManager
 from app.core.exceptions import ServiceUnavailableException
-from app.domain.schemas.base import BaseSchema
-from app.domain.schemas.common import ErrorResponse
 
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-class HealthResponse(BaseSchema):
+class HealthResponse(BaseModel):
     """The app is up."""
 
     status: Literal["healthy"] = "healthy"
@@ -22,7 +21,7 @@ class HealthResponse(BaseSchema):
     environment: str
 
 
-class ReadinessResponse(BaseSchema):
+class ReadinessResponse(BaseModel):
     """The app and its database can serve requests."""
 
     status: Literal["ready"] = "ready"
@@ -38,7 +37,7 @@ async def health() -> HealthResponse:
 @router.get(
     "/ready",
     response_model=ReadinessResponse,
-    responses={503: {"model": ErrorResponse, "description": "The database is unreachable"}},
+    responses={503: {"description": "The database is unreachable (error envelope)"}},
 )
 async def readiness(
     database: Annotated[DatabaseManager, Depends(get_database)],

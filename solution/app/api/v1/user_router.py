@@ -3,11 +3,11 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
-from app.api.deps import AdminUser, CurrentUser, StaffUser, UserServiceDep
+from app.api.deps import CurrentUser, UserServiceDep, require_roles
 from app.core.exceptions import ForbiddenException
-from app.domain.models.user import UserRole
+from app.domain.models.user import User, UserRole
 from app.domain.schemas.common import ErrorResponse, MessageResponse, PaginationParams
 from app.domain.schemas.user import (
     UserCreate,
@@ -16,6 +16,9 @@ from app.domain.schemas.user import (
     UserSelfUpdate,
     UserUpdate,
 )
+
+AdminUser = Annotated[User, Depends(require_roles(UserRole.ADMIN))]
+StaffUser = Annotated[User, Depends(require_roles(UserRole.ADMIN, UserRole.MODERATOR))]
 
 router = APIRouter(
     prefix="/users",
