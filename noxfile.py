@@ -5,6 +5,8 @@
     nox -s lint     ruff, mypy --strict and the layer contracts on solution/
     nox -s grade    grade workspace/ (or `-- PATH`) step by step, with hints and reports
     nox -s start    create workspace/ from a checkpoint: `nox -s start -- 3`
+    nox -s diff     a submission's step files beside the reference (terminal + HTML)
+    nox -s checkpoints   regenerate steps/ from solution/ (`-- --check` only compares)
 
 Each session builds its own virtual environment (with uv when it is installed),
 so the only thing to install by hand is nox itself.
@@ -100,7 +102,8 @@ def tests(session: nox.Session) -> None:
     session.log("The solution's own tests")
     with session.chdir(SOLUTION):
         session.run("pytest", *session.posargs)
-    session.log("The grader's tests: full marks for the solution, broken code, mutants")
+    session.run("python", "-m", "course", "checkpoints", "--check")
+    session.log("The grader's tests and the course's consistency: staircase, mutants, broken code")
     session.run("pytest", "-n", "2", *session.posargs)
 
 
@@ -123,3 +126,17 @@ def start(session: nox.Session) -> None:
     session.install("rich")
     session.run("python", "-m", "course", "start", *session.posargs)
 
+
+
+@nox.session
+def checkpoints(session: nox.Session) -> None:
+    """Regenerate steps/ from solution/ and the recipes; `-- --check` fails on any drift."""
+    session.install("rich")
+    session.run("python", "-m", "course", "checkpoints", *session.posargs)
+
+
+@nox.session
+def diff(session: nox.Session) -> None:
+    """Show a submission's files for a step beside the reference: `-- [--step N] [PATH]`."""
+    session.install("rich")
+    session.run("python", "-m", "course", "diff", *session.posargs)

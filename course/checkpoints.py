@@ -20,6 +20,7 @@ A recipe can
 from __future__ import annotations
 
 import ast
+import fnmatch
 import shutil
 import tempfile
 import tomllib
@@ -31,10 +32,12 @@ from course.manifest import REPO_ROOT, Manifest, Step
 RECIPES = Path(__file__).with_name("checkpoints")
 SOLUTION = REPO_ROOT / "solution"
 STEPS = REPO_ROOT / "steps"
-IGNORE = shutil.ignore_patterns(
+# Local by-products of working in solution/: never part of a checkpoint.
+IGNORED = (
     "__pycache__", "*.pyc", "*.db", ".pytest_cache", ".mypy_cache", ".ruff_cache",
     ".import_linter_cache", ".env", "*.egg-info", "build",
 )  # fmt: skip
+IGNORE = shutil.ignore_patterns(*IGNORED)
 
 
 class RecipeError(Exception):
@@ -118,6 +121,14 @@ def stub_functions(source: str, names: list[str], step: int, hints: dict[str, st
 def apply_recipe(root: Path, recipe: Recipe) -> None:
     """Take the recipe's step out of the project at `root`, in place."""
     where = f"step {recipe.step} recipe"
+    for file in recipe.deletes:  # first, so that starters can refill a folder
+        path = root / file
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            raise RecipeError(f"{where}: nothing to delete at {file}")
     for file, old, new in recipe.replaces:
         path = root / file
         text = path.read_text(encoding="utf-8")
@@ -140,14 +151,6 @@ def apply_recipe(root: Path, recipe: Recipe) -> None:
             raise RecipeError(f"{where}: starter {source} is missing")
         (root / file).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, root / file)
-    for file in recipe.deletes:
-        path = root / file
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-        else:
-            raise RecipeError(f"{where}: nothing to delete at {file}")
 
 
 def checkpoint_readme(step: Step, manifest: Manifest, project_readme: str | None) -> str:
@@ -157,7 +160,7 @@ def checkpoint_readme(step: Step, manifest: Manifest, project_readme: str | None
     header = f"""# Checkpoint {step.number}: {step.title}
 
 This folder is the project at the start of step {step.number}: steps 1 to {step.number - 1} are
-done, and this step's work is left for you, marked `TODO(step {step.number})`.
+done, and this step's work is left for you, marked by `TODO` comments that name the step.
 
 **Goal:** {step.goal}
 
@@ -194,12 +197,15 @@ def generate(manifest: Manifest, destination: Path) -> None:
 
 
 def tree_files(root: Path) -> dict[str, bytes]:
-    """Every file under `root` by relative path, with its bytes."""
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
+    """Every file under `root` by relative path, with its bytes (local by-products left out)."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_file() and not any(
+            fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in IGNORED
+        ):
+            files[relative.as_posix()] = path.read_bytes()
+    return files
 
 
 def compare(expected: Path, actual: Path) -> list[str]:

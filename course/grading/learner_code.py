@@ -85,7 +85,8 @@ def describe_exception(exc: BaseException, snapshot: Snapshot) -> str:
         return TIMEOUT_MESSAGE
     if isinstance(exc, SystemExit):
         return f"the code called sys.exit({exc.code!r}) (or exit()); a library must never do that"
-    text = str(exc).strip().splitlines()
+    # Paths inside the private snapshot mean nothing to the learner: show them relative.
+    text = str(exc).replace(f"{snapshot.root}/", "").strip().splitlines()
     summary = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
     where = learner_frame(exc.__traceback__, snapshot)
     if where is not None:

@@ -1,0 +1,37 @@
+"""Application settings, read from the environment and an optional `.env` file.
+
+Every tunable value lives here, typed and validated once at start-up, so the rest
+of the code never reads `os.environ` itself.
+
+TODO(step 2) — D4:
+- Declare every setting of the course (docs/steps/02-settings-app.md lists them
+  with their types and defaults), grouped: application, server, database
+  (DATABASE_URL defaults to sqlite+aiosqlite:///./app.db), JWT, CORS (lists,
+  comma-separated in the environment), logging, and the first admin.
+- With ENVIRONMENT=production, refuse to start while a JWT secret is a default or
+  shorter than 32 characters, or CORS allows "*" with credentials: a clear error
+  that names the setting.
+- `get_settings()` builds the settings once per process; `settings` is that object.
+"""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration of the application."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # TODO(step 2): the settings.
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the settings, built once per process."""
+    # TODO(step 2): build and return the settings.
+    raise NotImplementedError
+
+
+settings = get_settings()

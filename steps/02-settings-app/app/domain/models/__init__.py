@@ -1,0 +1,1 @@
+"""SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""

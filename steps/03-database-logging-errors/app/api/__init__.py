@@ -1,0 +1,1 @@
+"""The HTTP layer: routers and dependency providers."""

@@ -1,0 +1,14 @@
+"""Dependency providers: how a request gets what it needs.
+
+Step 6 adds the session, repository and service providers and the current user.
+"""
+
+from fastapi import Request
+
+from app.core.database import DatabaseManager
+
+
+def get_database(request: Request) -> DatabaseManager:
+    """Return the database manager the app was created with."""
+    # TODO(step 3): implement this function (see its docstring)
+    raise NotImplementedError

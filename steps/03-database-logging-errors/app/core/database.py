@@ -1,0 +1,83 @@
+"""Database engine and session management with SQLAlchemy 2.x async.
+
+One `DatabaseManager` owns the engine (and so the connection pool) for the
+lifetime of the app: `connect()` at start-up, `disconnect()` at shutdown, and
+`get_session()` for each unit of work.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from loguru import logger
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from app.core.config import Settings, settings
+
+
+def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
+    """Pool options for the driver behind `url`.
+
+    An in-memory SQLite database lives only as long as its one connection, so it
+    gets a single shared connection and no pool sizing (SQLite's pools reject
+    `pool_size`). File SQLite keeps SQLAlchemy's defaults; servers get the pool.
+    """
+    # TODO(step 3): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # TODO(step 3): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+class DatabaseManager:
+    """Owns the async engine and hands out sessions.
+
+    Args:
+        url: SQLAlchemy URL, e.g. ``sqlite+aiosqlite:///./app.db`` or
+            ``postgresql+asyncpg://user:pass@host/db``. Defaults to ``DATABASE_URL``.
+        config: settings to read pool and echo options from.
+    """
+
+    ping_timeout = 2.0  # seconds a readiness check may wait for the database
+
+    def __init__(self, url: str | None = None, config: Settings = settings) -> None:
+        # TODO(step 3): create the async engine (pool options only where the driver takes them, hide_parameters) and the session factory (expire_on_commit and autoflush off)
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        """Check that the database answers; raises if it does not."""
+        # TODO(step 3): implement this function (see its docstring)
+        raise NotImplementedError
+
+    async def ping(self) -> bool:
+        """Return whether the database answers `SELECT 1` within `ping_timeout` seconds."""
+        # TODO(step 3): implement this function (see its docstring)
+        raise NotImplementedError
+
+    async def disconnect(self) -> None:
+        """Close every pooled connection."""
+        # TODO(step 3): implement this function (see its docstring)
+        raise NotImplementedError
+
+    @asynccontextmanager
+    async def get_session(self) -> AsyncIterator[AsyncSession]:
+        """Open a session that commits if the block succeeds and rolls back if it raises.
+
+        Use it as ``async with database_manager.get_session() as session: ...``.
+        """
+        # TODO(step 3): open a session; commit if the block succeeds, roll back if it raises
+        raise NotImplementedError
+
+
+# TODO(step 3): create the one module-level `database_manager = DatabaseManager()`.

@@ -1,0 +1,1 @@
+"""Pydantic schemas: the shapes of API requests and responses."""

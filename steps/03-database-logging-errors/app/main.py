@@ -1,0 +1,51 @@
+"""The application factory.
+
+`create_app()` wires settings, logging, the database, middleware, error handlers
+and the versioned API into one FastAPI app; `app` is the instance uvicorn serves.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api.v1.router import api_v1_router
+from app.core.config import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the FastAPI application.
+
+    Args:
+        settings: configuration; defaults to the process-wide settings.
+    """
+    settings = settings or get_settings()
+    # TODO(step 3): accept a `database: DatabaseManager | None = None` argument
+    # (default: database_manager) and configure logging here with setup_logging().
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # TODO(step 3): connect the database on start-up, disconnect on shutdown.
+        yield
+
+    app = FastAPI(
+        title=settings.PROJECT_NAME,
+        description=settings.PROJECT_DESCRIPTION,
+        version=settings.VERSION,
+        lifespan=lifespan,
+        # Interactive docs only in DEBUG: in production they advertise every route.
+        docs_url="/docs" if settings.DEBUG else None,
+        redoc_url="/redoc" if settings.DEBUG else None,
+        openapi_url=f"{settings.API_V1_PREFIX}/openapi.json" if settings.DEBUG else None,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    # TODO(step 3): keep the database on app.state and register the error handlers.
+    # TODO(step 7): add the middleware: CORS (add_cors_middleware), request logging
+    # and request id. Middleware added last runs first: the request id must be
+    # outermost so that every log line and every response carries it.
+
+    app.include_router(api_v1_router, prefix=settings.API_V1_PREFIX)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Clean FastAPI Backend: the workshop's reference solution."""

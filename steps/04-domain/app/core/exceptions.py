@@ -1,0 +1,90 @@
+"""Application exceptions.
+
+Services raise these; one handler turns any of them into the JSON error envelope
+with the right status code, so no layer below the API knows about HTTP responses.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class AppException(Exception):
+    """Base of every error the application reports to its clients."""
+
+    status_code: int = 500
+    default_message: str = "An error occurred"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        status_code: int | None = None,
+        detail: str | list[Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.status_code = status_code or self.status_code
+        self.detail = detail
+        self.headers = headers
+        super().__init__(self.message)
+
+
+class NotFoundException(AppException):
+    """A resource does not exist (or is soft-deleted): 404."""
+
+    status_code = 404
+
+    def __init__(self, resource: str = "Resource", identifier: object | None = None) -> None:
+        message = f"{resource} not found"
+        if identifier is not None:
+            message = f"{resource} with id '{identifier}' not found"
+        super().__init__(message)
+
+
+class BadRequestException(AppException):
+    """The request is well-formed but not allowed as asked: 400."""
+
+    status_code = 400
+    default_message = "Bad request"
+
+    def __init__(self, message: str | None = None, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+
+
+class UnauthorizedException(AppException):
+    """Missing or invalid credentials: 401, with the `WWW-Authenticate` challenge."""
+
+    status_code = 401
+    default_message = "Could not validate credentials"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class ForbiddenException(AppException):
+    """Authenticated, but not allowed to do this: 403."""
+
+    status_code = 403
+    default_message = "You do not have permission to perform this action"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message)
+
+
+class ConflictException(AppException):
+    """The request clashes with existing data, e.g. a duplicate email: 409."""
+
+    status_code = 409
+    default_message = "Resource already exists"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message)
+
+
+class ServiceUnavailableException(AppException):
+    """A dependency such as the database is unreachable: 503."""
+
+    status_code = 503
+    default_message = "Service temporarily unavailable"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message)

@@ -1,0 +1,12 @@
+"""Request and response schemas of the user resource.
+
+TODO(step 4) — D10:
+- `UserRegister` (email, password, full_name) and `UserCreate` (the same plus a
+  role): passwords of 8 to 128 characters, never trimmed; emails validated and
+  lower-cased; unknown fields refused (a client must not slip in a `role`).
+- `UserUpdate` (full_name, role, is_active, all optional) and `UserSelfUpdate`
+  (full_name, password).
+- `UserResponse`: never the password hash. `UserListResponse`: items, total, page,
+  limit, total_pages.
+Read docs/steps/04-domain.md.
+"""

@@ -1,0 +1,1 @@
+"""The domain: database models and API schemas, depending on nothing above them."""

@@ -1,0 +1,21 @@
+"""Pagination arithmetic, kept apart so every list endpoint computes it the same way."""
+
+import math
+
+
+def page_offset(page: int, limit: int) -> int:
+    """Return how many rows to skip to reach `page` (counted from 1)."""
+    # TODO(step 5): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+def total_pages(total: int, limit: int) -> int:
+    """Return how many pages of `limit` items hold `total` items (0 for none)."""
+    # TODO(step 5): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+def escape_like(term: str, escape: str = "\\") -> str:
+    """Escape LIKE wildcards so that `%` and `_` in a search term match themselves."""
+    # TODO(step 5): implement this function (see its docstring)
+    raise NotImplementedError

@@ -1,0 +1,94 @@
+"""Password hashing (Argon2id via pwdlib) and JSON Web Tokens (PyJWT).
+
+Hashing is deliberately slow, so it runs in a worker thread: on the event loop
+one login would stall every other request for the length of a hash.
+"""
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any, Literal
+
+import jwt
+from anyio import CapacityLimiter, to_thread
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.core.config import settings
+from app.core.exceptions import UnauthorizedException
+
+TokenType = Literal["access", "refresh"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "type"]
+
+# OWASP's Argon2id profile (19 MiB, 2 passes, 1 lane): strong, and cheap enough in
+# memory that a burst of logins cannot exhaust the server.
+password_hash = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19 * 1024, parallelism=1),))
+
+# At most one hash per core at a time; more would only queue inside the CPU while
+# holding their memory.
+_hashing_limiter = CapacityLimiter(os.cpu_count() or 1)
+
+
+async def hash_password(password: str) -> str:
+    """Return the Argon2id hash of `password`, computed off the event loop."""
+    # TODO(step 6): hash with password_hash.hash in a worker thread (anyio.to_thread.run_sync), never on the event loop
+    raise NotImplementedError
+
+
+async def verify_password(password: str, hashed: str) -> bool:
+    """Return whether `password` matches `hashed`, computed off the event loop."""
+    # TODO(step 6): verify in a worker thread, like hash_password
+    raise NotImplementedError
+
+
+@cache
+def _dummy_hash() -> str:
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+async def spend_verify_time(password: str) -> None:
+    """Do the work of a real verification, for a login whose email is unknown.
+
+    Without it an unknown email answers faster than a wrong password, which tells
+    an attacker which emails have accounts.
+    """
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+def _create_token(
+    claims: dict[str, Any], token_type: TokenType, secret: str, lifetime: timedelta
+) -> str:
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+def create_access_token(subject: str, role: str) -> str:
+    """Return a short-lived access token for user `subject` (the user id)."""
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+def create_refresh_token(subject: str) -> str:
+    """Return a long-lived refresh token for user `subject`, signed with its own secret."""
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+def _decode_token(token: str, token_type: TokenType, secret: str) -> dict[str, Any]:
+    # TODO(step 6): jwt.decode with the algorithm pinned and exp, iat, sub, type required; check the type; 401 on any failure
+    raise NotImplementedError
+
+
+def decode_access_token(token: str) -> dict[str, Any]:
+    """Return the claims of a valid access token; raise `UnauthorizedException` otherwise."""
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+def decode_refresh_token(token: str) -> dict[str, Any]:
+    """Return the claims of a valid refresh token; raise `UnauthorizedException` otherwise."""
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError

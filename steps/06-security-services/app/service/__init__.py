@@ -1,0 +1,1 @@
+"""Business rules, written against repositories and raising application exceptions."""

@@ -1,0 +1,58 @@
+"""Business rules for managing users."""
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+
+from app.core.exceptions import BadRequestException, ConflictException, NotFoundException
+from app.core.security import hash_password
+from app.domain.models.user import User, UserRole
+from app.domain.schemas.common import PaginationParams
+from app.domain.schemas.user import (
+    UserCreate,
+    UserListResponse,
+    UserResponse,
+    UserSelfUpdate,
+    UserUpdate,
+)
+from app.repository.user_repository import UserRepository
+from app.utils.pagination import total_pages
+
+EMAIL_TAKEN = "A user with this email already exists"
+
+
+class UserService:
+    """Creates, reads, updates and deletes users, enforcing the rules around them."""
+
+    def __init__(self, repository: UserRepository) -> None:
+        self.repository = repository
+
+    async def create_user(self, data: UserCreate) -> User:
+        """Create a user with a hashed password; 409 if the email is taken."""
+        # TODO(step 6): implement this function (see its docstring)
+        raise NotImplementedError
+
+    async def get_user(self, user_id: uuid.UUID) -> User:
+        """Return a live user; 404 if there is none."""
+        # TODO(step 6): implement this function (see its docstring)
+        raise NotImplementedError
+
+    async def list_users(self, params: PaginationParams) -> UserListResponse:
+        """Return one page of users, searched and sorted as `params` say."""
+        # TODO(step 6): implement this function (see its docstring)
+        raise NotImplementedError
+
+    async def update_user(self, user_id: uuid.UUID, data: UserUpdate) -> User:
+        """Apply the fields present in `data`; 404 if the user does not exist."""
+        # TODO(step 6): implement this function (see its docstring)
+        raise NotImplementedError
+
+    async def update_profile(self, user: User, data: UserSelfUpdate) -> User:
+        """Let a user change their own name and/or password."""
+        # TODO(step 6): implement this function (see its docstring)
+        raise NotImplementedError
+
+    async def delete_user(self, user_id: uuid.UUID, *, acting_user_id: uuid.UUID) -> None:
+        """Soft-delete a user; 400 for yourself, 404 if there is no such user."""
+        # TODO(step 6): implement this function (see its docstring)
+        raise NotImplementedError

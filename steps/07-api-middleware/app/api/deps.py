@@ -1,0 +1,99 @@
+"""Dependency providers: how a request gets its session, services and user.
+
+The chain is get_db -> get_user_repository -> get_user_service, each a FastAPI
+`Depends`, so tests can swap any link with `app.dependency_overrides`.
+"""
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import settings
+from app.core.database import DatabaseManager
+from app.core.exceptions import ForbiddenException, UnauthorizedException
+from app.core.security import decode_access_token
+from app.domain.models.user import User, UserRole
+from app.repository.user_repository import UserRepository
+from app.service.auth_service import AuthService
+from app.service.user_service import UserService
+
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl=f"{settings.API_V1_PREFIX}/auth/login", auto_error=False
+)
+
+
+def get_database(request: Request) -> DatabaseManager:
+    """Return the database manager the app was created with."""
+    database: DatabaseManager = request.app.state.database
+    return database
+
+
+async def get_db(
+    database: Annotated[DatabaseManager, Depends(get_database)],
+) -> AsyncIterator[AsyncSession]:
+    """Yield the request's session; it commits when the endpoint returns without error."""
+    async with database.get_session() as session:
+        yield session
+
+
+# scope="function" closes the session, and so commits, when the endpoint function
+# returns and BEFORE the response is sent. With the default scope the commit would
+# run after the client already received its 2xx, and a failing commit would go
+# unnoticed.
+SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
+
+
+def get_user_repository(session: SessionDep) -> UserRepository:
+    """Return a user repository bound to the request's session."""
+    return UserRepository(session)
+
+
+def get_user_service(
+    repository: Annotated[UserRepository, Depends(get_user_repository)],
+) -> UserService:
+    """Return the user service."""
+    return UserService(repository)
+
+
+def get_auth_service(
+    repository: Annotated[UserRepository, Depends(get_user_repository)],
+) -> AuthService:
+    """Return the authentication service."""
+    return AuthService(repository)
+
+
+async def get_current_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    auth_service: Annotated[AuthService, Depends(get_auth_service)],
+) -> User:
+    """Return the user of the bearer token; 401 if there is none or it is invalid.
+
+    The user's role and state are read from the database on every request, not
+    from the token, so deactivating or deleting a user takes effect at once.
+    """
+    if token is None:
+        raise UnauthorizedException("Not authenticated")
+    claims = decode_access_token(token)
+    return await auth_service.get_active_user(claims["sub"])
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: UserRole) -> Callable[[User], Coroutine[Any, Any, User]]:
+    """Return a dependency that lets through only users with one of `roles` (else 403)."""
+    allowed = {role.value for role in roles}
+
+    async def check_role(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise ForbiddenException()
+        return user
+
+    return check_role
+
+
+UserServiceDep = Annotated[UserService, Depends(get_user_service)]
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

@@ -1,0 +1,130 @@
+"""Application settings, read from the environment and an optional `.env` file.
+
+Every tunable value lives here, typed and validated once at start-up, so the rest
+of the code never reads `os.environ` itself.
+"""
+
+from functools import lru_cache
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Development defaults. They let the app start on a fresh clone; the production
+# guard below refuses to start with them.
+DEFAULT_JWT_SECRET_KEY = "dev-only-access-secret-change-me"  # noqa: S105
+DEFAULT_JWT_REFRESH_SECRET_KEY = "dev-only-refresh-secret-change-me"  # noqa: S105
+DEFAULT_FIRST_ADMIN_PASSWORD = "change-me-admin-password"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+
+Environment = Literal["development", "testing", "staging", "production"]
+LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
+CommaSeparated = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """All configuration of the application, grouped as the `.env.example` file is."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        case_sensitive=True,
+        extra="ignore",
+    )
+
+    # Application
+    PROJECT_NAME: str = "Clean FastAPI Backend"
+    PROJECT_DESCRIPTION: str = "A FastAPI backend laid out in Clean Architecture layers."
+    VERSION: str = "1.0.0"
+    DEBUG: bool = False
+    ENVIRONMENT: Environment = "development"
+    API_V1_PREFIX: str = "/api/v1"
+
+    # Server
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(default=8000, ge=1, le=65535)
+    WORKERS: int = Field(default=1, ge=1)
+    RELOAD: bool = False
+
+    # Database
+    DATABASE_URL: str = "sqlite+aiosqlite:///./app.db"
+    DB_ECHO: bool = False
+    DB_POOL_SIZE: int = Field(default=5, ge=1)
+    DB_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    DB_POOL_TIMEOUT: float = Field(default=30.0, gt=0)
+
+    # JWT
+    JWT_SECRET_KEY: SecretStr = SecretStr(DEFAULT_JWT_SECRET_KEY)
+    JWT_REFRESH_SECRET_KEY: SecretStr = SecretStr(DEFAULT_JWT_REFRESH_SECRET_KEY)
+    JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
+    JWT_ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=30, ge=1)
+    JWT_REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=7, ge=1)
+
+    # CORS: comma-separated in the environment, e.g. CORS_ORIGINS=http://a,http://b
+    CORS_ORIGINS: CommaSeparated = ["http://localhost:3000"]
+    CORS_ALLOW_CREDENTIALS: bool = True
+    CORS_ALLOW_METHODS: CommaSeparated = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    CORS_ALLOW_HEADERS: CommaSeparated = ["Authorization", "Content-Type", "X-Request-ID"]
+
+    # Logging
+    LOG_LEVEL: LogLevel = "INFO"
+    LOG_FORMAT: Literal["json", "text"] = "text"
+
+    # First administrator, created by scripts/seed.py
+    FIRST_ADMIN_EMAIL: str = "admin@example.com"
+    FIRST_ADMIN_PASSWORD: SecretStr = SecretStr(DEFAULT_FIRST_ADMIN_PASSWORD)
+
+    @field_validator("CORS_ORIGINS", "CORS_ALLOW_METHODS", "CORS_ALLOW_HEADERS", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("API_V1_PREFIX")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if not value.startswith("/") or value.endswith("/"):
+            raise ValueError("must start with '/' and not end with '/', e.g. /api/v1")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        """Refuse to start in production with development secrets or open CORS."""
+        if self.ENVIRONMENT != "production":
+            return self
+        secrets = {
+            "JWT_SECRET_KEY": (self.JWT_SECRET_KEY, DEFAULT_JWT_SECRET_KEY),
+            "JWT_REFRESH_SECRET_KEY": (self.JWT_REFRESH_SECRET_KEY, DEFAULT_JWT_REFRESH_SECRET_KEY),
+        }
+        for name, (secret, default) in secrets.items():
+            value = secret.get_secret_value()
+            if value == default or len(value) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"{name} must be set to a random secret of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production"
+                )
+        if self.JWT_SECRET_KEY == self.JWT_REFRESH_SECRET_KEY:
+            raise ValueError("JWT_REFRESH_SECRET_KEY must differ from JWT_SECRET_KEY")
+        if "*" in self.CORS_ORIGINS and self.CORS_ALLOW_CREDENTIALS:
+            raise ValueError(
+                "CORS_ORIGINS may not contain '*' while CORS_ALLOW_CREDENTIALS is true "
+                "in production"
+            )
+        if self.FIRST_ADMIN_PASSWORD.get_secret_value() == DEFAULT_FIRST_ADMIN_PASSWORD:
+            raise ValueError("FIRST_ADMIN_PASSWORD must be changed from its default in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the settings, built once per process."""
+    return Settings()
+
+
+settings = get_settings()

@@ -1,0 +1,120 @@
+"""Password hashing (Argon2id via pwdlib) and JSON Web Tokens (PyJWT).
+
+Hashing is deliberately slow, so it runs in a worker thread: on the event loop
+one login would stall every other request for the length of a hash.
+"""
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any, Literal
+
+import jwt
+from anyio import CapacityLimiter, to_thread
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.core.config import settings
+from app.core.exceptions import UnauthorizedException
+
+TokenType = Literal["access", "refresh"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "type"]
+
+# OWASP's Argon2id profile (19 MiB, 2 passes, 1 lane): strong, and cheap enough in
+# memory that a burst of logins cannot exhaust the server.
+password_hash = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19 * 1024, parallelism=1),))
+
+# At most one hash per core at a time; more would only queue inside the CPU while
+# holding their memory.
+_hashing_limiter = CapacityLimiter(os.cpu_count() or 1)
+
+
+async def hash_password(password: str) -> str:
+    """Return the Argon2id hash of `password`, computed off the event loop."""
+    return await to_thread.run_sync(password_hash.hash, password, limiter=_hashing_limiter)
+
+
+async def verify_password(password: str, hashed: str) -> bool:
+    """Return whether `password` matches `hashed`, computed off the event loop."""
+    return await to_thread.run_sync(
+        password_hash.verify, password, hashed, limiter=_hashing_limiter
+    )
+
+
+@cache
+def _dummy_hash() -> str:
+    return password_hash.hash(uuid.uuid4().hex)
+
+
+async def spend_verify_time(password: str) -> None:
+    """Do the work of a real verification, for a login whose email is unknown.
+
+    Without it an unknown email answers faster than a wrong password, which tells
+    an attacker which emails have accounts.
+    """
+    dummy = await to_thread.run_sync(_dummy_hash, limiter=_hashing_limiter)
+    await verify_password(password, dummy)
+
+
+def _create_token(
+    claims: dict[str, Any], token_type: TokenType, secret: str, lifetime: timedelta
+) -> str:
+    now = datetime.now(UTC)
+    payload = {
+        **claims,
+        "type": token_type,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,  # two tokens issued in the same second still differ
+    }
+    return jwt.encode(payload, secret, algorithm=settings.JWT_ALGORITHM)
+
+
+def create_access_token(subject: str, role: str) -> str:
+    """Return a short-lived access token for user `subject` (the user id)."""
+    return _create_token(
+        {"sub": subject, "role": role},
+        "access",
+        settings.JWT_SECRET_KEY.get_secret_value(),
+        timedelta(minutes=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES),
+    )
+
+
+def create_refresh_token(subject: str) -> str:
+    """Return a long-lived refresh token for user `subject`, signed with its own secret."""
+    return _create_token(
+        {"sub": subject},
+        "refresh",
+        settings.JWT_REFRESH_SECRET_KEY.get_secret_value(),
+        timedelta(days=settings.JWT_REFRESH_TOKEN_EXPIRE_DAYS),
+    )
+
+
+def _decode_token(token: str, token_type: TokenType, secret: str) -> dict[str, Any]:
+    try:
+        # `algorithms` pins the algorithm: a token claiming `alg: none` or another
+        # algorithm is rejected instead of trusted.
+        payload: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=[settings.JWT_ALGORITHM],
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise UnauthorizedException("Token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise UnauthorizedException("Could not validate credentials") from exc
+    if payload.get("type") != token_type:
+        raise UnauthorizedException("Could not validate credentials")
+    return payload
+
+
+def decode_access_token(token: str) -> dict[str, Any]:
+    """Return the claims of a valid access token; raise `UnauthorizedException` otherwise."""
+    return _decode_token(token, "access", settings.JWT_SECRET_KEY.get_secret_value())
+
+
+def decode_refresh_token(token: str) -> dict[str, Any]:
+    """Return the claims of a valid refresh token; raise `UnauthorizedException` otherwise."""
+    return _decode_token(token, "refresh", settings.JWT_REFRESH_SECRET_KEY.get_secret_value())

@@ -1,0 +1,71 @@
+"""Request and response schemas of the user resource.
+
+Each request schema forbids unknown fields, so a client cannot slip in a field
+such as `role` or `is_active` that the endpoint does not mean to accept.
+"""
+
+from typing import Annotated
+
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints
+
+from app.domain.models.user import UserRole
+from app.domain.schemas.base import BaseSchema, IDSchema, TimestampSchema
+
+Email = Annotated[EmailStr, AfterValidator(str.lower)]
+FullName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# Passwords are never trimmed: "secret " and "secret" are different passwords.
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128, strip_whitespace=False)]
+
+
+class UserRegister(BaseSchema):
+    """Self-registration: always creates a plain `user`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    password: Password
+    full_name: FullName
+
+
+class UserCreate(UserRegister):
+    """Creation by an admin, who may choose the role."""
+
+    role: UserRole = UserRole.USER
+
+
+class UserUpdate(BaseSchema):
+    """Partial update by an admin; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: FullName | None = None
+    role: UserRole | None = None
+    is_active: bool | None = None
+
+
+class UserSelfUpdate(BaseSchema):
+    """What users may change about themselves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: FullName | None = None
+    password: Password | None = None
+
+
+class UserResponse(IDSchema, TimestampSchema):
+    """A user as the API shows it: never the password hash."""
+
+    email: str
+    full_name: str
+    role: UserRole
+    is_active: bool
+
+
+class UserListResponse(BaseSchema):
+    """One page of users."""
+
+    items: list[UserResponse]
+    total: int = Field(ge=0)
+    page: int = Field(ge=1)
+    limit: int = Field(ge=1)
+    total_pages: int = Field(ge=0)

@@ -1,0 +1,44 @@
+"""Give every request an id: echoed back, logged with every line, and in every error body.
+
+Written as a pure ASGI middleware: `BaseHTTPMiddleware` runs the endpoint in
+another task, so context variables set here (Loguru's context included) would
+not reach it, and it costs a large share of throughput.
+"""
+
+import re
+import uuid
+from contextvars import ContextVar
+
+from loguru import logger
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An incoming id is trusted only if it is short and plain: it ends up in logs.
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def get_request_id() -> str:
+    """Return the id of the request being handled ("-" outside a request)."""
+    # TODO(step 7): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+def choose_request_id(incoming: str | None) -> str:
+    """Keep a valid incoming id; otherwise make a new UUID4."""
+    # TODO(step 7): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+class RequestIDMiddleware:
+    """Sets the request id for the request's context and adds it to the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI call."""
+        # TODO(step 7): implement this function (see its docstring)
+        raise NotImplementedError

@@ -1,0 +1,100 @@
+"""Business rules for managing users."""
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+
+from app.core.exceptions import BadRequestException, ConflictException, NotFoundException
+from app.core.security import hash_password
+from app.domain.models.user import User, UserRole
+from app.domain.schemas.common import PaginationParams
+from app.domain.schemas.user import (
+    UserCreate,
+    UserListResponse,
+    UserResponse,
+    UserSelfUpdate,
+    UserUpdate,
+)
+from app.repository.user_repository import UserRepository
+from app.utils.pagination import total_pages
+
+EMAIL_TAKEN = "A user with this email already exists"
+
+
+class UserService:
+    """Creates, reads, updates and deletes users, enforcing the rules around them."""
+
+    def __init__(self, repository: UserRepository) -> None:
+        self.repository = repository
+
+    async def create_user(self, data: UserCreate) -> User:
+        """Create a user with a hashed password; 409 if the email is taken."""
+        if await self.repository.email_exists(data.email):
+            raise ConflictException(EMAIL_TAKEN)
+        user = User(
+            email=data.email,
+            password_hash=await hash_password(data.password),
+            full_name=data.full_name,
+            role=data.role.value,
+        )
+        try:
+            return await self.repository.create(user)
+        except IntegrityError as exc:
+            # Another request registered the same email between our check and
+            # our insert; the unique index caught it.
+            raise ConflictException(EMAIL_TAKEN) from exc
+
+    async def get_user(self, user_id: uuid.UUID) -> User:
+        """Return a live user; 404 if there is none."""
+        user = await self.repository.get_by_id(user_id)
+        if user is None:
+            raise NotFoundException("User", user_id)
+        return user
+
+    async def list_users(self, params: PaginationParams) -> UserListResponse:
+        """Return one page of users, searched and sorted as `params` say."""
+        users, total = await self.repository.get_users(
+            page=params.page,
+            limit=params.limit,
+            search=params.search,
+            sort_by=params.sort_by,
+            sort_order=params.sort_order,
+        )
+        return UserListResponse(
+            items=[UserResponse.model_validate(user) for user in users],
+            total=total,
+            page=params.page,
+            limit=params.limit,
+            total_pages=total_pages(total, params.limit),
+        )
+
+    async def update_user(self, user_id: uuid.UUID, data: UserUpdate) -> User:
+        """Apply the fields present in `data`; 404 if the user does not exist."""
+        values = data.model_dump(exclude_unset=True, exclude_none=True)
+        if "role" in values:
+            values["role"] = UserRole(values["role"]).value
+        user = await self.repository.update_by_id(user_id, values)
+        if user is None:
+            raise NotFoundException("User", user_id)
+        return user
+
+    async def update_profile(self, user: User, data: UserSelfUpdate) -> User:
+        """Let a user change their own name and/or password."""
+        values: dict[str, str] = {}
+        if data.full_name is not None:
+            values["full_name"] = data.full_name
+        if data.password is not None:
+            values["password_hash"] = await hash_password(data.password)
+        if not values:
+            return user
+        updated = await self.repository.update_by_id(user.id, values)
+        if updated is None:
+            raise NotFoundException("User", user.id)
+        return updated
+
+    async def delete_user(self, user_id: uuid.UUID, *, acting_user_id: uuid.UUID) -> None:
+        """Soft-delete a user; 400 for yourself, 404 if there is no such user."""
+        if user_id == acting_user_id:
+            raise BadRequestException("You cannot delete your own account")
+        if not await self.repository.soft_delete(user_id):
+            raise NotFoundException("User", user_id)

@@ -1,0 +1,66 @@
+"""Data access for users."""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.domain.models.user import User
+from app.domain.schemas.common import SortField, SortOrder
+from app.repository.base import BaseRepository
+from app.utils.pagination import escape_like, page_offset
+
+# The only columns a client may sort by (see PaginationParams.sort_by).
+SORTABLE_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
+    "created_at": User.created_at,
+    "updated_at": User.updated_at,
+    "email": User.email,
+    "full_name": User.full_name,
+    "role": User.role,
+}
+
+
+class UserRepository(BaseRepository[User]):
+    """Reads and writes `users`; emails are compared lower-cased."""
+
+    model = User
+
+    async def get_by_email(self, email: str) -> User | None:
+        """Return the live user with this email, ignoring case."""
+        result = await self.session.execute(
+            self._live().where(func.lower(User.email) == email.lower())
+        )
+        return result.scalar_one_or_none()
+
+    async def email_exists(self, email: str) -> bool:
+        """Return whether a live user already has this email, ignoring case."""
+        query = select(
+            exists().where(func.lower(User.email) == email.lower(), User.deleted_at.is_(None))
+        )
+        return bool((await self.session.execute(query)).scalar())
+
+    async def get_users(
+        self,
+        page: int = 1,
+        limit: int = 20,
+        search: str | None = None,
+        sort_by: SortField = "created_at",
+        sort_order: SortOrder = "desc",
+    ) -> tuple[list[User], int]:
+        """Return one page of users and the total, optionally searched and sorted."""
+        if sort_by not in SORTABLE_COLUMNS:
+            raise ValueError(f"cannot sort users by {sort_by!r}")
+        filters: list[ColumnElement[bool]] = []
+        if search:
+            pattern = f"%{escape_like(search)}%"
+            filters.append(
+                or_(
+                    User.full_name.ilike(pattern, escape="\\"),
+                    User.email.ilike(pattern, escape="\\"),
+                )
+            )
+        column = SORTABLE_COLUMNS[sort_by]
+        order = column.asc() if sort_order == "asc" else column.desc()
+        return await self.get_all(
+            offset=page_offset(page, limit), limit=limit, filters=filters, order_by=[order]
+        )
