@@ -85,6 +85,16 @@ async def _reset_database(engine: AsyncEngine) -> None:
         await connection.run_sync(Base.metadata.create_all)
 
 
+async def count_email(engine: AsyncEngine, email: str) -> int:
+    """Rows (soft-deleted ones included) whose email is `email` in any letter case."""
+    async with engine.connect() as connection:
+        result = await connection.execute(
+            text("SELECT count(*) FROM users WHERE lower(email) = :email"),
+            {"email": email.lower()},
+        )
+        return int(result.scalar_one())
+
+
 @pytest.fixture
 async def schema(raw_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """Empty tables built from the learner's models; yields the grader's engine."""

@@ -12,8 +12,10 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # The settings are read once, at import time: configure them before `app` is imported.
 os.environ.update(
@@ -132,9 +134,9 @@ def app(database: DatabaseManager) -> FastAPI:
     return create_app(database=database)
 
 
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process, with its lifespan running."""
+@asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to `app` in-process, with its lifespan running."""
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(
@@ -142,6 +144,29 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         ) as http,
     ):
         yield http
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the test app."""
+    async with serve(app) as http:
+        yield http
+
+
+def assert_error(
+    response: httpx.Response, status: int, message: str | None = None
+) -> dict[str, Any]:
+    """Assert `response` is the error envelope with `status` (and `message`); return its body."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"message", "detail", "status_code", "request_id"}
+    assert body["status_code"] == status
+    assert isinstance(body["message"], str)
+    assert body["message"] != ""
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    if message is not None:
+        assert body["message"] == message
+    return body
 
 
 @dataclass

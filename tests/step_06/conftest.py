@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 FAKE_HASH = "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-salt$not-a-real-digest"
@@ -161,16 +160,6 @@ async def read_row(engine: AsyncEngine, user_id: uuid.UUID) -> dict[str, Any] | 
             .first()
         )
     return dict(row) if row is not None else None
-
-
-async def count_email(engine: AsyncEngine, email: str) -> int:
-    """Rows (soft-deleted ones included) whose email is `email` in any letter case."""
-    async with engine.connect() as connection:
-        result = await connection.execute(
-            text("SELECT count(*) FROM users WHERE lower(email) = :email"),
-            {"email": email.lower()},
-        )
-        return int(result.scalar_one())
 
 
 @asynccontextmanager

@@ -17,11 +17,10 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import serve
+from course.grading.fixtures import count_email, serve
 
 from .conftest import (
     add_user,
-    count_email,
     craft_token,
     jwt_settings,
     new_email,

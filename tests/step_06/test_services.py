@@ -16,13 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import maybe_await
+from course.grading.fixtures import count_email, maybe_await
 
 from .conftest import (
     add_user,
     auth_service,
     authenticate_method,
-    count_email,
     describe,
     message_of,
     new_email,

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from course.grading.fixtures import API, maybe_await, serve
@@ -92,16 +91,6 @@ async def read_row(engine: AsyncEngine, user_id: uuid.UUID | str) -> dict[str, A
     async with engine.connect() as connection:
         row = (await connection.execute(table.select().where(table.c.id == key))).mappings().first()
     return dict(row) if row is not None else None
-
-
-async def count_email(engine: AsyncEngine, email: str) -> int:
-    """Rows (soft-deleted included) with this email in any case."""
-    async with engine.connect() as connection:
-        result = await connection.execute(
-            text("SELECT count(*) FROM users WHERE lower(email) = :email"),
-            {"email": email.lower()},
-        )
-        return int(result.scalar_one())
 
 
 def where(method: str, path: str) -> str:

@@ -16,14 +16,13 @@ import jwt
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import API
+from course.grading.fixtures import API, count_email
 
 from .conftest import (
     StoredUser,
     assert_error,
     assert_status,
     bearer,
-    count_email,
     login,
     read_row,
     set_column,

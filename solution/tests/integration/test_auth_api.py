@@ -21,7 +21,7 @@ from app.core.config import settings
 from app.core.database import DatabaseManager
 from app.core.security import create_access_token, create_refresh_token
 from app.domain.models.user import User, UserRole
-from tests.conftest import API, DEFAULT_PASSWORD, MakeUser, TestUser
+from tests.conftest import API, DEFAULT_PASSWORD, MakeUser, TestUser, assert_error
 
 ACCESS_SECRET = settings.JWT_SECRET_KEY.get_secret_value()
 REFRESH_SECRET = settings.JWT_REFRESH_SECRET_KEY.get_secret_value()
@@ -29,22 +29,6 @@ WRONG_SECRET = "an-entirely-different-secret-of-forty-chars"
 BAD_CREDENTIALS = "Incorrect email or password"
 EMAIL_TAKEN = "A user with this email already exists"
 USER_FIELDS = {"id", "email", "full_name", "role", "is_active", "created_at", "updated_at"}
-
-
-def assert_error(
-    response: httpx.Response, status: int, message: str | None = None
-) -> dict[str, Any]:
-    """Assert `response` is the error envelope with `status` (and `message`); return its body."""
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"message", "detail", "status_code", "request_id"}
-    assert body["status_code"] == status
-    assert isinstance(body["message"], str)
-    assert body["message"] != ""
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 def assert_unauthorized(response: httpx.Response, message: str | None = None) -> None:

@@ -3,13 +3,11 @@
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from loguru import logger
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -26,7 +24,7 @@ from app.core.exceptions import (
 )
 from app.main import create_app
 from app.middleware.request_id import get_request_id
-from tests.conftest import API
+from tests.conftest import API, serve
 
 ALLOWED_ORIGIN = "http://localhost:3000"
 EVIL_ORIGIN = "http://evil.example"
@@ -90,17 +88,6 @@ def records(client: httpx.AsyncClient) -> Iterator[list[dict[str, Any]]]:
     )
     yield captured
     logger.remove(sink_id)
-
-
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
-        ) as http,
-    ):
-        yield http
 
 
 def assert_envelope(response: httpx.Response, status_code: int, message: str) -> dict[str, Any]:

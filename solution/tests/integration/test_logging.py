@@ -2,13 +2,12 @@
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from loguru import logger
 from sqlalchemy import select, text
@@ -18,7 +17,7 @@ from app.core.database import DatabaseManager
 from app.core.logging import UVICORN_LOGGERS, setup_logging
 from app.domain.models.user import User
 from app.main import create_app
-from tests.conftest import API
+from tests.conftest import API, serve
 
 REQUEST_FIELDS = {"method", "path", "status_code", "duration_ms", "request_id"}
 
@@ -62,18 +61,6 @@ def capture_logs() -> Iterator[Capture]:
         yield capture
     finally:
         logger.remove(sink_id)
-
-
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client for `app`, with its lifespan (and so `setup_logging`) running."""
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
-        ) as http,
-    ):
-        yield http
 
 
 @pytest.fixture(autouse=True)

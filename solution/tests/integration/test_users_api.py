@@ -15,29 +15,13 @@ from sqlalchemy import update
 from app.core.database import DatabaseManager
 from app.core.security import create_access_token
 from app.domain.models.user import User, UserRole
-from tests.conftest import API, MakeUser, TestUser
+from tests.conftest import API, MakeUser, TestUser, assert_error
 
 EMAIL_TAKEN = "A user with this email already exists"
 FORBIDDEN = "You do not have permission to perform this action"
 USER_FIELDS = {"id", "email", "full_name", "role", "is_active", "created_at", "updated_at"}
 PAGE_FIELDS = {"items", "total", "page", "limit", "total_pages"}
 SORT_FIELDS = ["created_at", "updated_at", "email", "full_name", "role"]
-
-
-def assert_error(
-    response: httpx.Response, status: int, message: str | None = None
-) -> dict[str, Any]:
-    """Assert `response` is the error envelope with `status` (and `message`); return its body."""
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"message", "detail", "status_code", "request_id"}
-    assert body["status_code"] == status
-    assert isinstance(body["message"], str)
-    assert body["message"] != ""
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 def not_found(user_id: object) -> str:
