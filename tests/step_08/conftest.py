@@ -41,10 +41,13 @@ from course.grading.learner_code import Snapshot
 from course.grading.runner import LEARNER_SETTINGS
 
 HERE = Path(__file__).resolve().parent
-PROCESS_TIMEOUT = 15  # seconds one command may run (a checks' own limit is 20 s)
-PROBE_TIMEOUT = 25  # seconds the Alembic probe (a dozen commands) may run
-BOOT_TIMEOUT = 15  # seconds uvicorn may take to answer its first request
-SCENARIO_TIMEOUT = 15  # seconds for all the requests of the run & verify session
+# Generous on purpose: these run whole Python processes, which a busy 2-core machine
+# (an instructor grading a class in parallel) can slow down many times over.
+CHECK_TIMEOUT = 120  # seconds a step 8 check may wait (the grader's default is 20 s)
+PROCESS_TIMEOUT = 45  # seconds one command may run
+PROBE_TIMEOUT = 60  # seconds the Alembic probe (a dozen commands) may run
+BOOT_TIMEOUT = 45  # seconds uvicorn may take to answer its first request
+SCENARIO_TIMEOUT = 30  # seconds for all the requests of the run & verify session
 DOTENV_VERSION = "8.8.8-from-dotenv"  # only in the copy's .env: proves .env is read
 ADMIN_EMAIL = "seed-admin@example.com"
 ADMIN_PASSWORD = "grader-seed-admin-password-42"
@@ -623,3 +626,10 @@ def seed_runs(workshop: Workshop) -> SeedRuns:
 def server_run(workshop: Workshop) -> ServerRun:
     run: ServerRun = workshop.result("server")
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Step 8's checks wait for subprocesses: give them CHECK_TIMEOUT, not the default."""
+    for item in items:
+        if item.path.parent == HERE:
+            item.add_marker(pytest.mark.timeout(CHECK_TIMEOUT))
