@@ -5,6 +5,7 @@
     nox -s lint     ruff, mypy --strict and the layer contracts on solution/
     nox -s grade    grade workspace/ (or `-- PATH`) step by step, with hints and reports
     nox -s start    create workspace/ from a checkpoint: `nox -s start -- 3`
+    nox -s bench    the solution under wrk against a bare-FastAPI ceiling, and the grader's speed
 
 Each session builds its own virtual environment (with uv when it is installed),
 so the only thing to install by hand is nox itself.
@@ -123,3 +124,16 @@ def start(session: nox.Session) -> None:
     session.install("rich")
     session.run("python", "-m", "course", "start", *session.posargs)
 
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark the solution against a bare FastAPI app, and time the grader.
+
+    Needs wrk (`apt-get install -y wrk`). PostgreSQL by default: a throwaway database
+    on the server TEST_POSTGRES_URL names, else a throwaway local cluster (root and the
+    PostgreSQL binaries). `-- --sqlite` for the embedded default, `-- --quick` for short
+    runs, `-- grader` for the grader alone, `-- --no-grader` to skip it. Writes
+    reports/bench/*.json and *.md.
+    """
+    install(session, "bench")
+    session.run("python", "-m", "course.bench", *session.posargs)
