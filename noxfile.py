@@ -7,6 +7,7 @@
     nox -s start    create workspace/ from a checkpoint: `nox -s start -- 3`
     nox -s diff     a submission's step files beside the reference (terminal + HTML)
     nox -s checkpoints   regenerate steps/ from solution/ (`-- --check` only compares)
+    nox -s bench    the solution under wrk against a bare-FastAPI ceiling, and the grader's speed
 
 Each session builds its own virtual environment (with uv when it is installed),
 so the only thing to install by hand is nox itself.
@@ -127,7 +128,6 @@ def start(session: nox.Session) -> None:
     session.run("python", "-m", "course", "start", *session.posargs)
 
 
-
 @nox.session
 def checkpoints(session: nox.Session) -> None:
     """Regenerate steps/ from solution/ and the recipes; `-- --check` fails on any drift."""
@@ -140,3 +140,17 @@ def diff(session: nox.Session) -> None:
     """Show a submission's files for a step beside the reference: `-- [--step N] [PATH]`."""
     session.install("rich")
     session.run("python", "-m", "course", "diff", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark the solution against a bare FastAPI app, and time the grader.
+
+    Needs wrk (`apt-get install -y wrk`). PostgreSQL by default: a throwaway database
+    on the server TEST_POSTGRES_URL names, else a throwaway local cluster (root and the
+    PostgreSQL binaries). `-- --sqlite` for the embedded default, `-- --quick` for short
+    runs, `-- grader` for the grader alone, `-- --no-grader` to skip it. Writes
+    reports/bench/*.json and *.md.
+    """
+    install(session, "bench")
+    session.run("python", "-m", "course.bench", *session.posargs)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from loguru import logger
+from sqlalchemy.exc import OperationalError
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from app.core.config import Settings, settings
@@ -41,6 +42,14 @@ RAISING_ROUTES: list[tuple[str, AppException, int, str, Any]] = [
 ]
 
 
+# Ways the database can be unreachable: each must be a 503, never the catch-all 500.
+DATABASE_DOWN: list[tuple[str, Exception]] = [
+    ("/probe/db-refused", ConnectionRefusedError(111, "Connection refused")),
+    ("/probe/db-operational", OperationalError("SELECT 1", {}, Exception("server closed"))),
+    ("/probe/db-timeout", TimeoutError()),
+]
+
+
 def raiser(exc: Exception) -> Callable[[], Awaitable[None]]:
     async def endpoint() -> None:
         raise exc
@@ -51,6 +60,8 @@ def raiser(exc: Exception) -> Callable[[], Awaitable[None]]:
 def add_probe_routes(app: FastAPI) -> None:
     """Throwaway routes that raise, crash or log, for testing the middleware."""
     for path, exc, *_ in RAISING_ROUTES:
+        app.add_api_route(path, raiser(exc), methods=["GET"])
+    for path, exc in DATABASE_DOWN:
         app.add_api_route(path, raiser(exc), methods=["GET"])
 
     async def crash() -> None:
@@ -450,3 +461,12 @@ async def test_error_envelope_matches_the_documented_error_response(
     body = (await client.get("/no/such/route")).json()
     assert set(body) == set(ErrorResponse.model_fields)
     assert ErrorResponse.model_validate(body).status_code == 404
+
+
+@pytest.mark.parametrize("path", [path for path, _ in DATABASE_DOWN])
+async def test_an_unreachable_database_gives_the_503_envelope(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
+    body = assert_envelope(response, 503, "Service unavailable")
+    assert body["detail"] == "The database is unreachable"

@@ -198,8 +198,10 @@ async def test_list_users_as_plain_user_gives_403(
         ({"page": 0}, "page"),
         ({"page": -1}, "page"),
         ({"limit": "ten"}, "limit"),
+        # An offset beyond a 64-bit integer used to reach the database and answer 500.
+        ({"page": 10**20}, "page"),
     ],
-    ids=["limit-0", "limit-101", "page-0", "page-negative", "limit-not-int"],
+    ids=["limit-0", "limit-101", "page-0", "page-negative", "limit-not-int", "page-huge"],
 )
 async def test_list_users_rejects_limit_outside_1_to_100_or_page_below_1_with_422(
     client: httpx.AsyncClient, admin: TestUser, params: dict[str, Any], field: str

@@ -12,10 +12,23 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from loguru import logger
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.exceptions import AppException
+
+# The database cannot be reached: refused or dropped connections (asyncpg raises
+# ConnectionError subclasses before SQLAlchemy wraps anything), a driver-level
+# operational or interface error, or a timeout waiting for it or for the pool. The
+# request may succeed later, so it is a 503, not the catch-all 500.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
 
 # What a validation error may show of itself. Pydantic also reports the rejected
 # `input`, which can be a password, and a `ctx` that may hold an exception.
@@ -49,6 +62,12 @@ async def validation_exception_handler(
     _request: Request, exc: RequestValidationError
 ) -> JSONResponse:
     """Answer a request that failed validation, without echoing the rejected input."""
+    # TODO(step 3): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+async def database_unavailable_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """Answer 503 when the database is unreachable; the details go to the log only."""
     # TODO(step 3): implement this function (see its docstring)
     raise NotImplementedError
 

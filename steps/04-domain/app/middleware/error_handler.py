@@ -12,10 +12,23 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from loguru import logger
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.exceptions import AppException
+
+# The database cannot be reached: refused or dropped connections (asyncpg raises
+# ConnectionError subclasses before SQLAlchemy wraps anything), a driver-level
+# operational or interface error, or a timeout waiting for it or for the pool. The
+# request may succeed later, so it is a 503, not the catch-all 500.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
 
 # What a validation error may show of itself. Pydantic also reports the rejected
 # `input`, which can be a password, and a `ctx` that may hold an exception.
@@ -58,6 +71,12 @@ async def validation_exception_handler(
     return error_response(422, "Validation error", detail)
 
 
+async def database_unavailable_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """Answer 503 when the database is unreachable; the details go to the log only."""
+    logger.warning("Database unavailable: {}", type(exc).__name__)
+    return error_response(503, "Service unavailable", "The database is unreachable")
+
+
 class UnhandledErrorMiddleware:
     """Turns an unexpected exception into a 500 envelope and logs its traceback.
 
@@ -96,4 +115,6 @@ def register_exception_handlers(app: FastAPI) -> None:
     app.exception_handler(AppException)(app_exception_handler)
     app.exception_handler(StarletteHTTPException)(http_exception_handler)
     app.exception_handler(RequestValidationError)(validation_exception_handler)
+    for exception in DATABASE_UNAVAILABLE:
+        app.exception_handler(exception)(database_unavailable_handler)
     app.add_middleware(UnhandledErrorMiddleware)

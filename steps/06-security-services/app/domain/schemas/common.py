@@ -8,6 +8,10 @@ from app.domain.schemas.base import BaseSchema
 
 SortField = Literal["created_at", "updated_at", "email", "full_name", "role"]
 SortOrder = Literal["asc", "desc"]
+# The offset, (page - 1) * limit, must fit the 64-bit integer SQLite and PostgreSQL
+# bind: an unbounded page number made GET /users?page=10**20 a 500. A million pages
+# of 100 is far beyond any listing this API serves.
+MAX_PAGE = 1_000_000
 
 
 class PaginationParams(BaseSchema):
@@ -17,7 +21,7 @@ class PaginationParams(BaseSchema):
     them probe columns such as `password_hash` one comparison at a time.
     """
 
-    page: int = Field(default=1, ge=1, description="Page number, from 1.")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     limit: int = Field(default=20, ge=1, le=100, description="Items per page, 1 to 100.")
     search: str | None = Field(
         default=None, max_length=100, description="Case-insensitive substring of name or email."
