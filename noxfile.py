@@ -8,6 +8,8 @@
     nox -s diff     a submission's step files beside the reference (terminal + HTML)
     nox -s checkpoints   regenerate steps/ from solution/ (`-- --check` only compares)
     nox -s bench    the solution under wrk against a bare-FastAPI ceiling, and the grader's speed
+    nox -s docs     build the course site into site/ (`-- serve`: live preview)
+    nox -s notebooks     execute every notebook against the solution on SQLite
 
 Each session builds its own virtual environment (with uv when it is installed),
 so the only thing to install by hand is nox itself.
@@ -96,8 +98,10 @@ def tests(session: nox.Session) -> None:
     PostgreSQL is covered when TEST_POSTGRES_URL names a server, e.g.
     postgresql+asyncpg://user:pass@localhost:5432/postgres (the user needs CREATEDB).
     """
-    install(session, "test", "lint", "grade")
+    install(session, "test", "lint", "grade", "docs", "notebooks")
     run_lint(session)
+    session.log("The course site, built strictly")
+    build_docs(session)
     if not os.environ.get("TEST_POSTGRES_URL"):
         session.warn("TEST_POSTGRES_URL is not set: database tests run on SQLite only")
     session.log("The solution's own tests")
@@ -154,3 +158,38 @@ def bench(session: nox.Session) -> None:
     """
     install(session, "bench")
     session.run("python", "-m", "course.bench", *session.posargs)
+
+
+# Material for MkDocs prints a banner about its successor on every build.
+MKDOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}
+
+
+def build_docs(session: nox.Session) -> None:
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), env=MKDOCS_ENV)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the course site into site/ with `mkdocs build --strict`; `-- serve` previews it.
+
+    `nox -s docs -- serve` serves it on http://127.0.0.1:8001 and rebuilds on every save.
+    """
+    session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
+    if session.posargs[:1] == ["serve"]:
+        address = ["--dev-addr", "127.0.0.1:8001"]
+        session.run("mkdocs", "serve", "--livereload", *address, *session.posargs[1:],
+                    env=MKDOCS_ENV)  # fmt: skip
+        return
+    build_docs(session)
+
+
+@nox.session
+def notebooks(session: nox.Session) -> None:
+    """Execute every notebook under notebooks/ against the solution on SQLite (nbclient).
+
+    Each runs in a temporary copy of solution/ with a temporary database; nothing is
+    written into solution/ or into the notebooks. `-- 03` runs only the notebooks whose
+    name starts with 03.
+    """
+    install(session, "notebooks")
+    session.run("python", "-m", "course.notebooks", *session.posargs)
