@@ -28,6 +28,47 @@ API = "/api/v1"
 PASSWORD = "grading-password-1"
 
 
+# The error envelope before step 7; step 7 adds "request_id".
+ENVELOPE = ("message", "detail", "status_code")
+
+
+def assert_error_envelope(
+    response: httpx.Response,
+    status: int,
+    what: str,
+    *,
+    keys: tuple[str, ...] = ENVELOPE,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """`response` is the JSON error envelope with `status` (and `message`); return its body."""
+    assert response.status_code == status, (
+        f"expected {what} to answer {status}, found {response.status_code}: {response.text[:200]}"
+    )
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    assert isinstance(body, dict), (
+        f"expected {what} to answer the JSON error envelope, found {response.text[:200]!r}"
+    )
+    missing = [key for key in keys if key not in body]
+    assert not missing, (
+        f"expected {what} to answer the envelope {{{', '.join(keys)}}}, "
+        f"found {body} (missing {missing})"
+    )
+    assert isinstance(body["message"], str) and body["message"], (
+        f"expected the envelope of {what} to have a message, found {body['message']!r}"
+    )
+    assert body["status_code"] == status, (
+        f"expected the envelope of {what} to say status_code {status}, found {body['status_code']}"
+    )
+    if message is not None:
+        assert body["message"] == message, (
+            f"expected the message {message!r} from {what}, found {body['message']!r}"
+        )
+    return body
+
+
 @dataclass(frozen=True)
 class Project:
     """The learner's project, as a read-only snapshot."""

@@ -15,6 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from course.grading.fixtures import assert_error_envelope
+
 SCRATCH_TABLE = "grading_step3_items"
 # Where nothing answers: connections are refused at once.
 UNREACHABLE_URLS = {
@@ -173,26 +175,5 @@ def loguru_records() -> Iterator[Records]:
 
 
 def assert_envelope(response: httpx.Response, status: int, what: str) -> dict[str, Any]:
-    """The response is the JSON error envelope {message, detail, status_code} with `status`."""
-    assert response.status_code == status, (
-        f"expected {what} to answer {status}, found {response.status_code}: {response.text[:200]}"
-    )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    assert isinstance(body, dict), (
-        f"expected {what} to answer the JSON error envelope, found {response.text[:200]!r}"
-    )
-    missing = [key for key in ("message", "detail", "status_code") if key not in body]
-    assert not missing, (
-        f"expected {what} to answer the envelope {{message, detail, status_code}}, "
-        f"found {body} (missing {missing})"
-    )
-    assert isinstance(body["message"], str) and body["message"], (
-        f"expected the envelope of {what} to have a message, found {body['message']!r}"
-    )
-    assert body["status_code"] == status, (
-        f"expected the envelope of {what} to say status_code {status}, found {body['status_code']}"
-    )
-    return body
+    """The step 3 envelope {message, detail, status_code}: request_id arrives in step 7."""
+    return assert_error_envelope(response, status, what)

@@ -17,10 +17,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from course.grading.fixtures import API, maybe_await, serve
+from course.grading.fixtures import API, ENVELOPE, assert_error_envelope, maybe_await, serve
 
 FAKE_HASH = "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-salt$not-a-real-digest"
-ENVELOPE_KEYS = {"message", "detail", "status_code", "request_id"}
+ENVELOPE_KEYS = (*ENVELOPE, "request_id")
 
 
 @dataclass
@@ -100,27 +100,8 @@ def where(method: str, path: str) -> str:
 def assert_error(
     response: httpx.Response, status: int, what: str, message: str | None = None
 ) -> dict[str, Any]:
-    """`response` is the error envelope with `status` (and `message`); return its body."""
-    assert response.status_code == status, (
-        f"expected {what} to answer {status}, found {response.status_code}: {response.text[:200]}"
-    )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    assert isinstance(body, dict) and set(body) >= ENVELOPE_KEYS, (
-        f"expected the {status} of {what} to be the error envelope "
-        f"{{message, detail, status_code, request_id}}, found {response.text[:200]}"
-    )
-    assert body["status_code"] == status and isinstance(body["message"], str), (
-        f"expected the envelope of {what} to carry status_code {status} and a message, "
-        f"found {response.text[:200]}"
-    )
-    if message is not None:
-        assert body["message"] == message, (
-            f"expected the message {message!r} from {what}, found {body['message']!r}"
-        )
-    return body
+    """The full envelope, request_id included, with `status` (and `message`)."""
+    return assert_error_envelope(response, status, what, keys=ENVELOPE_KEYS, message=message)
 
 
 def assert_status(response: httpx.Response, status: int, what: str) -> Any:
