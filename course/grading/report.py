@@ -181,3 +181,31 @@ def print_scoreboard(report: dict[str, Any], console: Console) -> None:
         f"[bold]Total: {report['points']}/{report['max_points']} ({report['percent']}%)[/] "
         f"in {report['duration_s']} s"
     )
+
+
+def scoreboard_markdown(report: dict[str, Any]) -> str:
+    """The scoreboard as Markdown, for a CI job summary ($GITHUB_STEP_SUMMARY)."""
+    if report["status"] == "error":
+        return f"## Grade\n\nGrading could not run.\n\n```\n{report['message']}\n```\n"
+    icon = {"pass": "✅", "partial": "🟡", "fail": "❌", "error": "❌"}
+    lines = [
+        f"## Grade: {report['points']}/{report['max_points']} ({report['percent']}%)",
+        "",
+        "| step / deliverable | points | | first thing to fix |",
+        "|---|---:|---|---|",
+    ]
+    for step in report["steps"]:
+        lines.append(
+            f"| **{step['number']} · {step['title']}** | {step['points']}/{step['max_points']} "
+            f"| {icon[step['status']]} | |"
+        )
+        for item in step["deliverables"]:
+            hint = ""
+            if item["first_failure"]:
+                text = item["first_failure"].replace("|", "\\|").replace("\n", " ")[:200]
+                hint = f"{text} ([read]({item['docs']}))"
+            lines.append(
+                f"| &nbsp;&nbsp;{item['key']} {item['title']} | "
+                f"{item['points']}/{item['max_points']} | {icon[item['status']]} | {hint} |"
+            )
+    return "\n".join(lines) + "\n"

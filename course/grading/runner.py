@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from pathlib import Path
 from course.manifest import REPO_ROOT, Manifest
 
 MAX_RESTARTS = 3
+OUTPUT_LIMIT = "the code under test wrote more output than the grader allows"
 # The learner's settings must come from the grader, not from the shell it runs in.
 LEARNER_SETTINGS = frozenset(
     {
@@ -83,14 +85,37 @@ def _clean_environment(database_url: str | None) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for the pytest process that runs the learner's code.
+
+    Set in the child between fork and exec (`preexec_fn`), so they bind the
+    learner's code and whatever it starts, never the grader itself.
+    """
+
+    memory_mb: int | None = None  # address space (RLIMIT_AS)
+    output_mb: int | None = None  # size of any file it writes, the log included (RLIMIT_FSIZE)
+
+    def apply(self) -> None:
+        """Set the limits in the current process (runs in the forked child)."""
+        if self.memory_mb:
+            size = self.memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+        if self.output_mb:
+            size = self.output_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
 def _run_pytest(
-    args: list[str], env: dict[str, str], log: Path, timeout: float
+    args: list[str], env: dict[str, str], log: Path, timeout: float, limits: Limits | None = None
 ) -> tuple[int | None, bool]:
     """Run pytest in its own process group; return (exit code, timed out)."""
+    # Only a grading run that asks for limits pays for preexec_fn (it is not thread-safe).
+    preexec = limits.apply if limits and (limits.memory_mb or limits.output_mb) else None
     with log.open("a", encoding="utf-8") as out:
         process = subprocess.Popen(
             args, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=preexec,
         )  # fmt: skip
         try:
             code, timed_out = process.wait(timeout=max(timeout, 1)), False
@@ -112,8 +137,13 @@ def grade(
     test_timeout: float = 20,
     budget: float = 600,
     database_url: str | None = None,
+    limits: Limits | None = None,
 ) -> GradingRun:
-    """Grade `target` on `steps` (default: all); never raises for broken learner code."""
+    """Grade `target` on `steps` (default: all); never raises for broken learner code.
+
+    `budget` bounds the whole run in seconds; `limits` caps the memory and the
+    output of the process that runs the learner's code.
+    """
     start = time.monotonic()
     steps = sorted(steps or [step.number for step in manifest.steps])
     run = GradingRun(target=target.resolve(), steps=steps)
@@ -135,7 +165,10 @@ def grade(
 
     for attempt in range(MAX_RESTARTS + 1):
         left = budget - (time.monotonic() - start)
-        code, timed_out = _run_pytest(base_args + selection, env, log, left)
+        code, timed_out = _run_pytest(base_args + selection, env, log, left, limits)
+        flooded = bool(
+            limits and limits.output_mb and log.stat().st_size >= limits.output_mb * 1024 * 1024
+        )
         running: str | None = None
         for event in _read_events(events_file):
             kind = event["event"]
@@ -166,20 +199,30 @@ def grade(
             crashed.message = (
                 "grading stopped while this check ran: it took longer than the whole grading "
                 "budget" if timed_out else
+                f"grading stopped while this check ran: {OUTPUT_LIMIT} ({limits.output_mb} MB)"
+                if flooded and limits else
                 f"the grading process died while this check ran (exit code {code}): does your "
                 "code call os._exit(), or crash Python?"
             )  # fmt: skip
         pending = [n for n in order if results[n].status == "error" and not results[n].message]
-        if not pending or timed_out or attempt == MAX_RESTARTS:
+        # A full log would stop every new process at its first line, so no restart then.
+        if not pending or timed_out or flooded or attempt == MAX_RESTARTS:
             for nodeid in pending:
                 results[nodeid].message = (
                     "not run: the grading time budget ran out" if timed_out else
+                    f"not run: {OUTPUT_LIMIT}" if flooded else
                     "not run: the grading process kept dying (see the check marked before)"
                 )  # fmt: skip
             break
         selection = pending
 
     shutil.rmtree(events_file.parent, ignore_errors=True)
+    if limits and limits.output_mb:
+        # Python ignores SIGXFSZ, so a flood usually shows as EFBIG in the code under test
+        # (pytest captures output in a file) rather than as a dead process: name the cause.
+        for result in results.values():
+            if "File too large" in result.message and OUTPUT_LIMIT not in result.message:
+                result.message += f" ({OUTPUT_LIMIT}: {limits.output_mb} MB)"
     run.tests = [results[nodeid] for nodeid in order]
     run.duration = round(time.monotonic() - start, 2)
     return run
