@@ -3,7 +3,9 @@
     nox -s serve    run the reference API on SQLite (migrate, seed the first admin, uvicorn)
     nox -s tests    run every check of the repository (lint, types, layers, tests)
     nox -s lint     ruff, mypy --strict and the layer contracts on solution/
-    nox -s grade    grade workspace/ (or `-- PATH`) step by step, with hints and reports
+    nox -s grade    grade workspace/ (or `-- PATH`) step by step, with hints and reports;
+                    `-- DIR1 DIR2 ...` or `-- --class DIR`: a batch, a gradebook and a dashboard
+    nox -s watch    re-grade the step you are working on each time you save
     nox -s start    create workspace/ from a checkpoint: `nox -s start -- 3`
     nox -s diff     a submission's step files beside the reference (terminal + HTML)
     nox -s checkpoints   regenerate steps/ from solution/ (`-- --check` only compares)
@@ -98,7 +100,7 @@ def tests(session: nox.Session) -> None:
     PostgreSQL is covered when TEST_POSTGRES_URL names a server, e.g.
     postgresql+asyncpg://user:pass@localhost:5432/postgres (the user needs CREATEDB).
     """
-    install(session, "test", "lint", "grade", "docs", "notebooks")
+    install(session, "test", "lint", "grade", "docs", "notebooks", "watch")
     run_lint(session)
     session.log("The course site, built strictly")
     build_docs(session)
@@ -117,10 +119,19 @@ def grade(session: nox.Session) -> None:
     """Grade a project folder (default workspace/): scoreboard, grade-report.json, JUnit XML.
 
     `nox -s grade -- solution`, `-- --step 3`, `-- --strict` (exit 1 unless full marks),
-    `-- --database postgresql` (needs TEST_POSTGRES_URL).
+    `-- --database postgresql` (needs TEST_POSTGRES_URL), `-- --summary-md FILE`.
+    A batch: `nox -s grade -- DIR1 DIR2 ...` or `-- --class DIR` (each sub-folder is a
+    submission) writes reports/class-TIME/ with gradebook.csv, summary.md, dashboard.html.
     """
     session.install(*nox.project.dependency_groups(PYPROJECT, "grade"))
     session.run("python", "-m", "course", "grade", *session.posargs)
+
+
+@nox.session
+def watch(session: nox.Session) -> None:
+    """Re-grade the current step of workspace/ (or `-- PATH`) on every save; Ctrl-C stops."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "watch"))
+    session.run("python", "-m", "course", "watch", *session.posargs)
 
 
 @nox.session

@@ -1,6 +1,8 @@
 """Command line of the workshop's tooling (the nox sessions call it).
 
 python -m course grade [TARGET] [--step N ...] [--strict] [--database postgresql]
+python -m course grade DIR1 DIR2 ... | --class DIR     (batch: a gradebook and a dashboard)
+python -m course watch [TARGET]
 python -m course start N [--force]
 """
 
@@ -20,13 +22,29 @@ from course.manifest import REPO_ROOT, load_manifest
 
 WORKSPACE = REPO_ROOT / "workspace"
 REPORTS = REPO_ROOT / "reports"
+BATCH_MEMORY_MB = 4096
+BATCH_OUTPUT_MB = 100
 
 
 def grade_command(args: argparse.Namespace) -> int:
+    """Grade one target, or a batch (several targets or --class folders)."""
+    if len(args.targets) > 1 or args.classes:
+        return batch_command(args)
+    args.target = args.targets[0] if args.targets else str(WORKSPACE)
+    return grade_one(args)
+
+
+def grade_one(args: argparse.Namespace) -> int:
     """Grade one target and write its reports."""
     from course.databases import throwaway_database
-    from course.grading.report import build_report, print_scoreboard, write_json, write_junit
-    from course.grading.runner import grade
+    from course.grading.report import (
+        build_report,
+        print_scoreboard,
+        scoreboard_markdown,
+        write_json,
+        write_junit,
+    )
+    from course.grading.runner import Limits, grade
 
     console = Console()
     manifest = load_manifest()
@@ -57,17 +75,127 @@ def grade_command(args: argparse.Namespace) -> int:
                 args.step,
                 work_dir=out,
                 test_timeout=args.timeout,
+                budget=args.budget,
                 database_url=database_url,
+                limits=Limits(memory_mb=args.memory, output_mb=args.max_output),
             )
     report = build_report(run, manifest)
     write_json(report, out / "grade-report.json")
     write_junit(report, out / "junit.xml")
     print_scoreboard(report, console)
+    if args.summary_md:
+        with Path(args.summary_md).open("a", encoding="utf-8") as summary:
+            summary.write(scoreboard_markdown(report))
     console.print(f"Reports: {_shown(out / 'grade-report.json')}, {_shown(out / 'junit.xml')}")
     if report["status"] == "error":
         return 2
     if args.strict and report["points"] < report["max_points"]:
         return 1
+    return 0
+
+
+def batch_command(args: argparse.Namespace) -> int:
+    """Grade many submissions in parallel; write the gradebook and the dashboard."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from course.batch import OK, BatchOptions, Outcome, discover, grade_batch
+    from course.dashboard import write_pages
+    from course.gradebook import class_stats, summary_markdown, write_csv
+
+    console = Console()
+    manifest = load_manifest()
+    missing = [t for t in [*args.targets, *args.classes] if not Path(t).is_dir()]
+    if missing:
+        console.print(f"[red]Nothing to grade at {', '.join(missing)}[/]: no such folder.")
+        return 2
+    submissions = discover([Path(t) for t in args.targets], [Path(c) for c in args.classes])
+    if not submissions:
+        console.print("[red]No submissions found[/] (a class folder holds one folder each).")
+        return 2
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path(args.reports) if args.reports else REPORTS / f"class-{stamp}"
+    out.mkdir(parents=True, exist_ok=True)
+    options = BatchOptions(
+        steps=args.step,
+        test_timeout=args.timeout,
+        budget=args.budget,
+        # A batch runs unknown code unattended: limits are on unless set to 0.
+        memory_mb=BATCH_MEMORY_MB if args.memory is None else args.memory,
+        output_mb=BATCH_OUTPUT_MB if args.max_output is None else args.max_output,
+        jobs=args.jobs or os.cpu_count() or 1,
+        database=args.database,
+    )
+    console.print(
+        f"Grading {len(submissions)} submissions, {options.jobs} at a time "
+        f"(budget {options.budget:.0f} s, memory {options.memory_mb or 'unlimited'} MB each)"
+    )
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[done]} done[/] · [red]{task.fields[failed]} failed[/] · "
+                   "[cyan]{task.fields[running]} running[/]"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("grading", total=len(submissions), done=0, failed=0, running=0)
+
+        shown: list[Outcome] = []
+
+        def update(finished: list[Outcome], running: int) -> None:
+            failed = sum(o.status != OK for o in finished)
+            progress.update(
+                task, completed=len(finished), done=len(finished) - failed, failed=failed,
+                running=running,
+            )  # fmt: skip
+            for outcome in finished[len(shown) :]:
+                shown.append(outcome)
+                if outcome.status != OK:
+                    progress.console.print(
+                        f"  [red]{outcome.submission.name}: {outcome.status}[/] "
+                        f"{outcome.detail[:100]}"
+                    )
+
+        outcomes = grade_batch(submissions, out, options, update)
+    steps = sorted(args.step or [s.number for s in manifest.steps])
+    stats = class_stats(outcomes, manifest, steps)
+    title = f"Class grades · {stamp}"
+    write_csv(outcomes, manifest, steps, out / "gradebook.csv")
+    summary = summary_markdown(outcomes, manifest, stats, title)
+    (out / "summary.md").write_text(summary, encoding="utf-8")
+    dashboard = write_pages(outcomes, manifest, stats, out, title)
+    if args.summary_md:
+        with Path(args.summary_md).open("a", encoding="utf-8") as file:
+            file.write(summary)
+    console.print(
+        f"[bold]{len(outcomes)} graded[/]: mean {stats.mean_percent}%, "
+        f"{stats.full_marks} with full marks, {len(outcomes) - stats.graded} with grading problems."
+    )
+    console.print(
+        f"Gradebook: {_shown(out / 'gradebook.csv')} · summary: {_shown(out / 'summary.md')}"
+    )
+    console.print(f"Dashboard: {_shown(dashboard)}")
+    return 0
+
+
+def watch_command(args: argparse.Namespace) -> int:
+    """Re-grade the current step whenever a file in the target changes."""
+    from course.watch import watch
+
+    target = Path(args.target).resolve()
+    if not target.is_dir():
+        Console().print(f"[red]Nothing to watch at {target}[/]: no such folder.")
+        return 2
+    watch(target, load_manifest(), test_timeout=args.timeout)
     return 0
 
 
@@ -220,13 +348,31 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     grade = commands.add_parser("grade", help="grade a project folder")
-    grade.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
+    grade.add_argument(
+        "targets", nargs="*", metavar="TARGET", help="default: workspace/; several: a batch"
+    )
+    grade.add_argument(
+        "--class", dest="classes", action="append", default=[], metavar="DIR",
+        help="a folder whose sub-folders are submissions (batch)",
+    )  # fmt: skip
     grade.add_argument("--step", type=int, action="append", help="grade only this step")
     grade.add_argument("--strict", action="store_true", help="exit 1 unless every check passes")
     grade.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     grade.add_argument("--timeout", type=float, default=20, help="seconds per check")
-    grade.add_argument("--reports", help="folder for the reports (default: reports/TARGET)")
+    grade.add_argument("--budget", type=float, default=600, help="seconds per submission")
+    grade.add_argument("--memory", type=int, help="MB of memory for the code under test")
+    grade.add_argument("--max-output", type=int, help="MB of output the code under test may write")
+    grade.add_argument("--jobs", type=int, help="batch: submissions at a time (default: cores)")
+    grade.add_argument("--summary-md", help="append a Markdown scoreboard to this file")
+    grade.add_argument(
+        "--reports", help="folder for the reports (default: reports/TARGET, reports/class-TIME)"
+    )
     grade.set_defaults(func=grade_command)
+
+    watch = commands.add_parser("watch", help="re-grade the current step on every save")
+    watch.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
+    watch.add_argument("--timeout", type=float, default=20, help="seconds per check")
+    watch.set_defaults(func=watch_command)
 
     start = commands.add_parser("start", help="create workspace/ from checkpoint N")
     start.add_argument("step", type=int)

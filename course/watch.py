@@ -1,0 +1,192 @@
+"""Watch mode: re-grade the step being worked on each time a file is saved.
+
+Like rustlings' watch: the screen shows the current step (the lowest one not at
+full marks), its progress, and the first failing check with its hint and where
+to read. Only that step is graded, plus a quick guard: the earlier steps whose
+files changed, so a regression sends the learner back. When the step is
+complete, the next one is graded at once.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from course.grading.report import build_report
+from course.grading.runner import grade
+from course.manifest import Manifest
+
+IGNORED_SUFFIXES = (".db", ".db-journal", ".sqlite", ".sqlite3", ".log", ".pyc")
+
+
+@dataclass
+class WatchState:
+    """What the learner sees after one grading."""
+
+    current: int | None  # the step being worked on; None when every step is complete
+    reports: dict[int, dict[str, Any]] = field(default_factory=dict)  # step -> step entry
+    first_failure: dict[str, Any] | None = None  # a test entry of the report
+    graded_at: float = 0.0  # time.monotonic() when the result was ready
+
+
+def watched_file(path: str) -> bool:
+    """Whether a change to `path` should trigger a re-grade (not databases, logs, caches)."""
+    name = Path(path).name
+    return "__pycache__" not in path and not name.endswith(IGNORED_SUFFIXES)
+
+
+class Watcher:
+    """Grades the current step of `target` and keeps track of the complete ones."""
+
+    def __init__(
+        self,
+        target: Path,
+        manifest: Manifest,
+        *,
+        steps: Sequence[int] | None = None,
+        test_timeout: float = 20,
+    ) -> None:
+        self.target = target.resolve()
+        self.manifest = manifest
+        self.steps = sorted(steps or [s.number for s in manifest.steps])
+        self.test_timeout = test_timeout
+        self.complete: set[int] = set()
+        self.work_dir = Path(tempfile.mkdtemp(prefix="watch-"))
+
+    def _grade(self, steps: list[int]) -> dict[str, Any]:
+        run = grade(
+            self.target, self.manifest, steps, work_dir=self.work_dir,
+            test_timeout=self.test_timeout,
+        )  # fmt: skip
+        return build_report(run, self.manifest)
+
+    def steps_owning(self, paths: Iterable[str]) -> set[int]:
+        """The watched steps that declare one of the changed `paths` as their file."""
+        owners: set[int] = set()
+        for path in paths:
+            try:
+                relative = Path(path).resolve().relative_to(self.target).as_posix()
+            except ValueError:
+                continue
+            owners |= {n for n in self.steps if self.manifest.step(n).declares(relative)}
+        return owners
+
+    def check(self, changed: Iterable[str] = ()) -> WatchState:
+        """Grade the current step and the guarded ones; move on while steps are complete."""
+        # The guard: a complete step whose file changed is graded again with the current one.
+        guard = self.steps_owning(changed) & self.complete
+        while True:
+            current = next((n for n in self.steps if n not in self.complete), None)
+            todo = sorted(guard | ({current} if current else set()))
+            if not todo:
+                return WatchState(current=None, graded_at=time.monotonic())
+            report = self._grade(todo)
+            entries = {s["number"]: s for s in report["steps"]}
+            for number, entry in entries.items():
+                if report["status"] != "error" and entry["points"] == entry["max_points"]:
+                    self.complete.add(number)
+                else:
+                    self.complete.discard(number)
+            guard = set()
+            current = next((n for n in self.steps if n not in self.complete), None)
+            if current is None or current in entries:
+                failing = [
+                    t for t in report["tests"]
+                    if t["step"] == current and t["status"] in ("fail", "error")
+                ]  # fmt: skip
+                return WatchState(
+                    current=current,
+                    reports=entries,
+                    first_failure=failing[0] if failing else None,
+                    graded_at=time.monotonic(),
+                )
+            # The current step was complete: go straight on to the next one.
+
+
+def render(state: WatchState, watcher: Watcher, console: Console, reason: str = "") -> None:
+    """Clear the screen and show the current step, its progress and the first hint."""
+    console.clear()
+    done = len(watcher.complete & set(watcher.steps))
+    console.print(
+        f"[bold]Watching {watcher.target}[/]  ·  {done}/{len(watcher.steps)} steps complete"
+        + (f"  ·  [dim]{reason}[/]" if reason else "")
+    )
+    if state.current is None:
+        console.print(Panel("[green bold]Every step is complete. Well done![/]", expand=False))
+        return
+    step = watcher.manifest.step(state.current)
+    entry = state.reports.get(state.current)
+    table = Table.grid(padding=(0, 2))
+    if entry:
+        table.add_row(
+            Text(f"Step {step.number} · {step.title}", style="bold"),
+            ProgressBar(total=entry["max_points"] or 1, completed=entry["points"], width=30),
+            f"{entry['points']}/{entry['max_points']} points",
+        )
+        for item in entry["deliverables"]:
+            mark = "[green]✔[/]" if item["status"] == "pass" else "[red]✘[/]"
+            table.add_row(f"  {mark} {item['key']} {item['title']}", "",
+                          f"{item['points']}/{item['max_points']}")  # fmt: skip
+    console.print(table)
+    if state.first_failure:
+        test = state.first_failure
+        console.print(
+            Panel(
+                f"[bold]{test['name']}[/]\n\n{test['message'] or 'failed'}\n\n"
+                f"[dim]Read:[/] {test['docs']}",
+                title="First failing check",
+                border_style="red",
+                expand=False,
+            )
+        )
+    console.print("[dim]Save a file to check again. Ctrl-C to stop.[/]")
+
+
+def watch(
+    target: Path,
+    manifest: Manifest,
+    *,
+    steps: Sequence[int] | None = None,
+    test_timeout: float = 20,
+    console: Console | None = None,
+    stop: threading.Event | None = None,
+    on_result: Callable[[WatchState], None] | None = None,
+    debounce_ms: int = 400,
+) -> None:
+    """Grade, show, and grade again on every save until `stop` is set (or Ctrl-C)."""
+    from watchfiles import watch as watch_files
+
+    console = console or Console()
+    watcher = Watcher(target, manifest, steps=steps, test_timeout=test_timeout)
+    state = watcher.check()
+    render(state, watcher, console)
+    if on_result:
+        on_result(state)
+    try:
+        for changes in watch_files(
+            watcher.target,
+            watch_filter=lambda _, path: watched_file(path),
+            debounce=debounce_ms,
+            stop_event=stop,
+            raise_interrupt=False,
+        ):
+            paths = sorted({path for _, path in changes})
+            shown = ", ".join(Path(p).name for p in paths[:3])
+            console.print(f"[dim]Changed: {shown} · grading ...[/]")
+            state = watcher.check(paths)
+            render(state, watcher, console, f"after saving {shown}")
+            if on_result:
+                on_result(state)
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,59 @@
+"""Watch mode: fixing a file in the workspace shows the new result."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from course.manifest import load_manifest
+from course.watch import WatchState, watch
+from tests.grader.submissions import SOLUTION, checkpoint_like
+
+MANIFEST = load_manifest()
+FILE = "app/api/v1/health_router.py"
+
+
+def test_saving_a_fix_regrades_and_moves_on(tmp_path: Path) -> None:
+    workspace = checkpoint_like(tmp_path / "workspace", FILE)
+    results: list[WatchState] = []
+    arrived = threading.Condition()
+    stop = threading.Event()
+
+    def on_result(state: WatchState) -> None:
+        with arrived:
+            results.append(state)
+            arrived.notify_all()
+
+    output = io.StringIO()
+    thread = threading.Thread(
+        target=watch,
+        args=(workspace, MANIFEST),
+        kwargs={"steps": [1, 2], "test_timeout": 10, "stop": stop, "on_result": on_result,
+                "console": Console(file=output, width=120), "debounce_ms": 200},
+    )  # fmt: skip
+    thread.start()
+    try:
+        with arrived:
+            assert arrived.wait_for(lambda: results, timeout=120), "no first result"
+        first = results[0]
+        assert first.current == 2, "step 1 is complete, so step 2 is the current step"
+        assert first.first_failure is not None
+        assert first.first_failure["docs"].startswith("docs/")
+        assert "First failing check" in output.getvalue()
+
+        time.sleep(0.5)  # let the file watcher settle before the save
+        saved = time.monotonic()
+        (workspace / FILE).write_text((SOLUTION / FILE).read_text())
+        with arrived:
+            assert arrived.wait_for(lambda: len(results) > 1, timeout=120), "no new result"
+        fixed = results[-1]
+        assert fixed.current is None, "with step 2 fixed, every watched step is complete"
+        assert "Every step is complete" in output.getvalue()
+        print(f"save to new result: {fixed.graded_at - saved:.1f} s")
+    finally:
+        stop.set()
+        thread.join(timeout=30)
