@@ -1,0 +1,47 @@
+"""The benchmark's table compares each figure with the right ceiling run."""
+
+from __future__ import annotations
+
+from course.bench.report import goals, markdown, table_rows
+from course.bench.scenarios import Row
+
+CEILING = [
+    Row("health", "ceiling", 32, 10_000.0, 3.0, 6.0, 0, 0, 40.0),
+    Row("health p99, 1 client", "ceiling", 1, 2_000.0, 0.4, 1.0, 0, 0, 40.0),
+]
+
+
+def row(name: str, connections: int, rps: float, p99: float) -> Row:
+    return Row(name, "solution", connections, rps, p99 / 2, p99, 0, 0, 80.0)
+
+
+def ratios(rows: list[Row], name: str) -> dict[str, str]:
+    line = next(line for line in table_rows(rows) if line[0] == name)
+    return {"rps": line[3], "p99": line[7]}
+
+
+def test_throughput_rows_compare_with_the_32_connection_ceiling() -> None:
+    rows = [*CEILING, row("health", 32, 6_000.0, 12.0), row("current user", 32, 2_500.0, 18.0)]
+    assert ratios(rows, "health") == {"rps": "0.60", "p99": "2.00"}
+    assert ratios(rows, "current user") == {"rps": "0.25", "p99": "3.00"}
+
+
+def test_single_client_probes_compare_with_the_single_client_ceiling() -> None:
+    rows = [
+        *CEILING,
+        row("health p99, 1 client", 1, 1_000.0, 2.0),
+        row("health p99, 1 client + 4 logging in", 1, 500.0, 5.0),
+    ]
+    assert ratios(rows, "health p99, 1 client") == {"rps": "0.50", "p99": "2.00"}
+    assert ratios(rows, "health p99, 1 client + 4 logging in") == {"rps": "0.25", "p99": "5.00"}
+
+
+def test_the_latency_goal_compares_the_loaded_probe_with_the_probe_alone() -> None:
+    rows = [
+        *CEILING,
+        row("health p99, 1 client", 1, 1_000.0, 2.0),
+        row("health p99, 1 client + 4 logging in", 1, 500.0, 5.0),
+    ]
+    [goal] = [g for g in goals(rows, 0.0, "postgresql", None) if "log in" in g.name]
+    assert (goal.met, goal.measured) == (True, "2.00 → 5.00 ms (2.5 x)")
+    assert "health p99, 1 client + 4 logging in" in markdown("t", {}, rows, [goal], None)
