@@ -8,7 +8,7 @@ from fastapi import Request
 from app.core.database import DatabaseManager
 
 
-def get_database(request: Request) -> DatabaseManager:
+async def get_database(request: Request) -> DatabaseManager:
     """Return the database manager the app was created with."""
     # TODO(step 3): implement this function (see its docstring)
     raise NotImplementedError

@@ -2,6 +2,10 @@
 
 The chain is get_db -> get_user_repository -> get_user_service, each a FastAPI
 `Depends`, so tests can swap any link with `app.dependency_overrides`.
+
+Every provider is `async def`, even those that never await: FastAPI runs a plain
+`def` dependency in its thread pool, and a hop to a thread per provider per
+request costs more than the work the provider does.
 """
 
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -25,7 +29,7 @@ oauth2_scheme = OAuth2PasswordBearer(
 )
 
 
-def get_database(request: Request) -> DatabaseManager:
+async def get_database(request: Request) -> DatabaseManager:
     """Return the database manager the app was created with."""
     database: DatabaseManager = request.app.state.database
     return database
@@ -46,19 +50,19 @@ async def get_db(
 SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
-def get_user_repository(session: SessionDep) -> UserRepository:
+async def get_user_repository(session: SessionDep) -> UserRepository:
     """Return a user repository bound to the request's session."""
     return UserRepository(session)
 
 
-def get_user_service(
+async def get_user_service(
     repository: Annotated[UserRepository, Depends(get_user_repository)],
 ) -> UserService:
     """Return the user service."""
     return UserService(repository)
 
 
-def get_auth_service(
+async def get_auth_service(
     repository: Annotated[UserRepository, Depends(get_user_repository)],
 ) -> AuthService:
     """Return the authentication service."""
