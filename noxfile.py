@@ -100,7 +100,7 @@ def tests(session: nox.Session) -> None:
     PostgreSQL is covered when TEST_POSTGRES_URL names a server, e.g.
     postgresql+asyncpg://user:pass@localhost:5432/postgres (the user needs CREATEDB).
     """
-    install(session, "test", "lint", "grade", "docs", "notebooks", "watch")
+    install(session, "test", "lint", "grade", "docs", "browser", "notebooks", "watch")
     run_lint(session)
     session.log("The course site, built strictly")
     build_docs(session)

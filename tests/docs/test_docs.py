@@ -1,39 +1,26 @@
 """The course site builds strictly, and every link the grader gives a learner resolves.
 
-The site is built once per module (`mkdocs build --strict` into a temporary folder);
-the tests read the built HTML.
+The site is built once per test process (`mkdocs build --strict` into a temporary
+folder, tests/docs/conftest.py); these tests read the built HTML.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from course.manifest import REPO_ROOT, Deliverable, Step, load_manifest
+from tests.docs.conftest import Site
 
 pytest.importorskip("mkdocs", reason="the docs tools are not installed (dependency group docs)")
 pytest.importorskip("material", reason="mkdocs-material is not installed (dependency group docs)")
 
 MANIFEST = load_manifest()
 WORKFLOW = [f"D{n}" for n in range(1, 22)]
-
-
-class Site:
-    def __init__(self, root: Path, log: str) -> None:
-        self.root = root
-        self.log = log
-
-    def page(self, source: str) -> Path:
-        """The built HTML of a Markdown page (`steps/03-….md` → `steps/03-…/index.html`)."""
-        stem = source.removesuffix(".md")
-        return self.root / ("index.html" if stem == "index" else f"{stem}/index.html")
 
 
 class Ids(HTMLParser):
@@ -55,21 +42,6 @@ def ids_of(path: Path) -> set[str]:
 
 def text_of(path: Path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        timeout=300,
-    )
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
-    return Site(out, result.stderr)
 
 
 def test_the_site_builds_without_warnings(site: Site) -> None:
