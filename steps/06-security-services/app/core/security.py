@@ -25,9 +25,20 @@ REQUIRED_CLAIMS = ["exp", "iat", "sub", "type"]
 # memory that a burst of logins cannot exhaust the server.
 password_hash = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19 * 1024, parallelism=1),))
 
-# At most one hash per core at a time; more would only queue inside the CPU while
-# holding their memory.
-_hashing_limiter = CapacityLimiter(os.cpu_count() or 1)
+
+def _usable_cores() -> int:
+    """Return how many cores this process may run on.
+
+    `os.cpu_count()` counts the machine's; `taskset` or a container may allow fewer.
+    """
+    if hasattr(os, "sched_getaffinity"):  # Linux
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+# At most one hash per usable core at a time: more would only queue for the CPU
+# while holding their memory, and take the event loop's share of it.
+_hashing_limiter = CapacityLimiter(_usable_cores())
 
 
 async def hash_password(password: str) -> str:
