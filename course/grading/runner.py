@@ -9,6 +9,7 @@ new process for the checks that are left, a few times at most.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import resource
@@ -25,6 +26,11 @@ from pathlib import Path
 from course.manifest import REPO_ROOT, Manifest
 
 MAX_RESTARTS = 3
+# The only pytest plugins the grading tests use. Installed plugins are not loaded
+# (PYTEST_DISABLE_PLUGIN_AUTOLOAD): the environment may hold many more, the course's own
+# test tools among them (schemathesis pulls in hypothesis), and loading them all would
+# cost each grading process seconds.
+PLUGINS = ("pytest_asyncio.plugin", "pytest_timeout")
 OUTPUT_LIMIT = "the code under test wrote more output than the grader allows"
 # The learner's settings must come from the grader, not from the shell it runs in.
 LEARNER_SETTINGS = frozenset(
@@ -77,9 +83,41 @@ def _read_events(path: Path) -> list[dict[str, object]]:
     return events
 
 
+def bytecode_cache() -> str | None:
+    """Where grading processes cache bytecode, if the environment has none of its own.
+
+    A normal virtualenv has compiled bytecode next to its sources: then None, and
+    nothing is written anywhere. One without (uv installs without UV_COMPILE_BYTECODE)
+    would compile pytest, SQLAlchemy and FastAPI again in every grading process, for
+    seconds each; a per-user cache folder outside any project avoids that. A cache
+    folder already in use (PYTHONPYCACHEPREFIX) is kept. The learner's modules are
+    never cached (see `learner_code`).
+    """
+    if sys.pycache_prefix:
+        return sys.pycache_prefix
+    spec = importlib.util.find_spec("sqlalchemy")
+    if spec is None or not spec.origin:
+        return None
+    if Path(importlib.util.cache_from_source(spec.origin)).exists():
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "clean-fastapi-grader" / "pycache"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return str(folder)
+
+
 def _clean_environment(database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in LEARNER_SETTINGS}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    cache = bytecode_cache()
+    if cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = cache
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     if database_url:
         env["GRADE_DATABASE_URL"] = database_url
     return env
@@ -156,7 +194,7 @@ def grade(
     base_args = [
         sys.executable, "-m", "pytest", f"--target={run.target}", f"--grade-results={events_file}",
         f"--timeout={test_timeout}", "-q", "--no-header", "--tb=short", "-p", "no:cacheprovider",
-        "-p", "no:randomly", "-W", "ignore",
+        *(arg for plugin in PLUGINS for arg in ("-p", plugin)), "-W", "ignore",
     ]  # fmt: skip
     selection = [f"{manifest.step(n).test_dir}" for n in steps]
     env = _clean_environment(database_url)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import re
@@ -38,7 +37,7 @@ from sqlalchemy.pool import NullPool
 
 from course.grading.fixtures import API, ScratchDatabases
 from course.grading.learner_code import Snapshot
-from course.grading.runner import LEARNER_SETTINGS
+from course.grading.runner import LEARNER_SETTINGS, bytecode_cache
 
 HERE = Path(__file__).resolve().parent
 # Generous on purpose: these run whole Python processes, which a busy 2-core machine
@@ -56,27 +55,6 @@ DEMO_USERS = 3
 
 
 # --- subprocesses -----------------------------------------------------------------------
-
-
-def _pycache_prefix() -> str | None:
-    """Where subprocesses may cache bytecode, if the environment has none of its own.
-
-    A normal virtualenv has compiled bytecode next to its sources: then nothing is
-    written anywhere. One without (PYTHONDONTWRITEBYTECODE installs) would compile
-    SQLAlchemy and friends in every subprocess, for seconds each; a per-user cache
-    folder outside the graded project avoids that.
-    """
-    import sqlalchemy
-
-    if Path(importlib.util.cache_from_source(sqlalchemy.__file__)).exists():
-        return None
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "clean-fastapi-grader" / "pycache"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return None
-    return str(folder)
 
 
 def gist(text: str, root: Path) -> str:
@@ -127,7 +105,7 @@ class Workshop:
     def __init__(self, root: Path, databases: ScratchDatabases) -> None:
         self.root = root
         self.databases = databases
-        self.pycache = _pycache_prefix()
+        self.pycache = bytecode_cache()
         self.processes: list[subprocess.Popen[bytes]] = []
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
