@@ -275,12 +275,14 @@ def _learner_code_for_grading_tests(request: pytest.FixtureRequest) -> None:
     The plugin's `usefixtures("learner_snapshot")` marker is added after pytest has
     computed each test's fixtures, so a test that asks for no fixture would not get
     the snapshot; this does it. Fixtures of a wider scope that import learner code
-    must still ask for `learner_snapshot` (or `project`) themselves.
+    must still ask for `learner_snapshot` (or `project`) themselves. It then calls the
+    `pytest_grading_check_setup` hook (step 8 starts its subprocesses early there).
     """
     from course.grading.plugin import step_of
 
     if step_of(request.node) is not None:
         request.getfixturevalue("learner_snapshot")
+        request.config.hook.pytest_grading_check_setup(request=request)
 
 
 @asynccontextmanager
@@ -330,10 +332,12 @@ class ScratchDatabases:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        # Read once: background threads create databases while checks change the environment.
+        self.url = database_url()
         self.created: list[str] = []
 
     async def _execute(self, statement: str) -> None:
-        engine = create_async_engine(database_url(), poolclass=NullPool,
+        engine = create_async_engine(self.url, poolclass=NullPool,
                                      isolation_level="AUTOCOMMIT")  # fmt: skip
         try:
             async with engine.connect() as connection:
@@ -345,7 +349,7 @@ class ScratchDatabases:
         """The URL of a new, empty database; `name` is a short [a-z0-9_] label."""
         from sqlalchemy import make_url
 
-        url = make_url(database_url())
+        url = make_url(self.url)
         if url.get_backend_name() == "sqlite":
             path = self.folder / f"{name}-{uuid.uuid4().hex[:6]}.db"
             return url.set(database=str(path)).render_as_string(hide_password=False)

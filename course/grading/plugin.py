@@ -42,6 +42,23 @@ SNAPSHOT_KEY = pytest.StashKey[Snapshot]()
 RESULTS_KEY = pytest.StashKey[IO[str]]()
 
 
+class GradingHooks:
+    """Hooks that the grading tests' conftest files may implement."""
+
+    @pytest.hookspec
+    def pytest_grading_check_setup(self, request: pytest.FixtureRequest) -> None:
+        """A grading check (of any step) is being set up; the learner's snapshot is ready.
+
+        A step whose checks wait for slow work (step 8: subprocesses) may start that
+        work here, in the background, so that it runs while the earlier steps are
+        graded. Called from inside the check's set-up, under its timeout.
+        """
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(GradingHooks)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grader")
     group.addoption(
