@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import MetaData, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from course.grading.learner_code import Snapshot
@@ -183,6 +184,61 @@ async def client(learner_snapshot: Snapshot) -> AsyncIterator[httpx.AsyncClient]
         ) as http,
     ):
         yield http
+
+
+# A well-formed Argon2id hash that matches no password: users stored behind the
+# learner's back carry it unless a check needs them to log in (Argon2 costs 30-80 ms).
+FAKE_HASH = "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-salt$not-a-real-digest"
+
+
+async def add_user(
+    engine: AsyncEngine,
+    *,
+    role: str = "user",
+    email: str | None = None,
+    full_name: str = "Grader Person",
+    password_hash: str = FAKE_HASH,
+    is_active: bool = True,
+    deleted: bool = False,
+) -> Any:
+    """Store a user with the grader's own ORM session, behind the learner's back.
+
+    Returns the learner's `User` instance. The hash is `FAKE_HASH` unless one is
+    given (see `learner_hash` for a real one).
+    """
+    from app.domain.models.user import User
+
+    user = User(
+        id=uuid.uuid4(),
+        email=email or f"{role}-{uuid.uuid4().hex[:10]}@example.com",
+        password_hash=password_hash,
+        full_name=full_name,
+        role=role,
+        is_active=is_active,
+    )
+    if deleted:
+        user.deleted_at = datetime.now(UTC)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        session.add(user)
+        await session.commit()
+    return user
+
+
+_learner_hashes: dict[str, str] = {}
+
+
+async def learner_hash(password: str) -> str:
+    """The learner's `hash_password(password)`, made once per grading session.
+
+    For users who must log in with a real password in checks that are not about the
+    hashing itself: a hash the learner's code made verifies like any other, and each
+    costs an Argon2 run. Checks about hashing call `hash_password` themselves.
+    """
+    if password not in _learner_hashes:
+        from app.core.security import hash_password
+
+        _learner_hashes[password] = await maybe_await(hash_password(password))
+    return _learner_hashes[password]
 
 
 @dataclass
