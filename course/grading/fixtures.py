@@ -135,7 +135,7 @@ async def _reset_database(engine: AsyncEngine) -> None:
 
     metadata = Base.metadata
     url = engine.url.render_as_string(hide_password=False)
-    if _built.get(url) is metadata:
+    if url in _built and _built[url] is metadata:
         try:
             async with engine.begin() as connection:
                 for table in reversed(metadata.sorted_tables):

@@ -208,7 +208,8 @@ class Standby:
         limits: Limits | None = None,
     ) -> None:
         self.steps = _selection(manifest, steps)
-        self.key = (target.resolve(), self.steps, test_timeout, database_url, limits)
+        self.key = (target.resolve(), self.steps, work_dir.resolve(), test_timeout, database_url,
+                    limits)  # fmt: skip
         work_dir.mkdir(parents=True, exist_ok=True)
         self.log = work_dir / "pytest.log"
         self.log.unlink(missing_ok=True)
@@ -272,7 +273,7 @@ def grade(
     start = time.monotonic()
     steps = _selection(manifest, steps)
     run = GradingRun(target=target.resolve(), steps=steps)
-    key = (run.target, steps, test_timeout, database_url, limits)
+    key = (run.target, steps, work_dir.resolve(), test_timeout, database_url, limits)
     if standby is not None and (standby.key != key or not standby.release()):
         standby.close()
         standby = None
