@@ -36,7 +36,6 @@ def grade_command(args: argparse.Namespace) -> int:
 
 def grade_one(args: argparse.Namespace) -> int:
     """Grade one target and write its reports."""
-    from course.databases import throwaway_database
     from course.grading.report import (
         build_report,
         print_scoreboard,
@@ -67,6 +66,8 @@ def grade_one(args: argparse.Namespace) -> int:
             if not server:
                 console.print("[red]--database postgresql needs TEST_POSTGRES_URL[/]")
                 return 2
+            from course.databases import throwaway_database  # SQLAlchemy: only when needed
+
             database_url = stack.enter_context(throwaway_database(server))
         with console.status(f"Grading {target.name} ..."):
             run = grade(

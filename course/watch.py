@@ -5,6 +5,10 @@ full marks), its progress, and the first failing check with its hint and where
 to read. Only that step is graded, plus a quick guard: the earlier steps whose
 files changed, so a regression sends the learner back. When the step is
 complete, the next one is graded at once.
+
+A save must feel instant: while the learner edits, a grading process for the
+current step is already started and waiting (`Standby`), so a save costs the
+step's checks, not Python's and pytest's start-up.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from course.grading.report import build_report
-from course.grading.runner import grade
+from course.grading.runner import Standby, grade
 from course.manifest import Manifest
 
 IGNORED_SUFFIXES = (".db", ".db-journal", ".sqlite", ".sqlite3", ".log", ".pyc")
@@ -63,13 +67,29 @@ class Watcher:
         self.test_timeout = test_timeout
         self.complete: set[int] = set()
         self.work_dir = Path(tempfile.mkdtemp(prefix="watch-"))
+        self.standby: Standby | None = None
 
     def _grade(self, steps: list[int]) -> dict[str, Any]:
+        standby, self.standby = self.standby, None  # used if it is for these steps
         run = grade(
+            self.target, self.manifest, steps, work_dir=self.work_dir,
+            test_timeout=self.test_timeout, standby=standby,
+        )  # fmt: skip
+        return build_report(run, self.manifest)
+
+    def prepare(self, steps: list[int]) -> None:
+        """Start the process for the next grading of `steps` now; it waits for the save."""
+        self.close()
+        self.standby = Standby(
             self.target, self.manifest, steps, work_dir=self.work_dir,
             test_timeout=self.test_timeout,
         )  # fmt: skip
-        return build_report(run, self.manifest)
+
+    def close(self) -> None:
+        """Stop the process kept ready, if any."""
+        if self.standby is not None:
+            self.standby.close()
+            self.standby = None
 
     def steps_owning(self, paths: Iterable[str]) -> set[int]:
         """The watched steps that declare one of the changed `paths` as their file."""
@@ -105,6 +125,8 @@ class Watcher:
                     t for t in report["tests"]
                     if t["step"] == current and t["status"] in ("fail", "error")
                 ]  # fmt: skip
+                if current is not None:
+                    self.prepare([current])  # the next save most likely grades it again
                 return WatchState(
                     current=current,
                     reports=entries,
@@ -169,11 +191,11 @@ def watch(
 
     console = console or Console()
     watcher = Watcher(target, manifest, steps=steps, test_timeout=test_timeout)
-    state = watcher.check()
-    render(state, watcher, console)
-    if on_result:
-        on_result(state)
     try:
+        state = watcher.check()
+        render(state, watcher, console)
+        if on_result:
+            on_result(state)
         for changes in watch_files(
             watcher.target,
             watch_filter=lambda _, path: watched_file(path),
@@ -190,3 +212,5 @@ def watch(
                 on_result(state)
     except KeyboardInterrupt:
         pass
+    finally:
+        watcher.close()

@@ -13,13 +13,15 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import MetaData, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from course.grading.learner_code import Snapshot
@@ -117,13 +119,35 @@ async def raw_engine() -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+# The learner's metadata whose tables were last built, per database URL.
+_built: dict[str, MetaData] = {}
+
+
 async def _reset_database(engine: AsyncEngine) -> None:
+    """Empty tables built from the learner's models.
+
+    The tables are built (dropped and created) once, and again for another metadata
+    (the models imported anew) or when emptying them fails (a table went missing);
+    otherwise they are only emptied, which costs a fraction of the DDL.
+    """
     import app.domain.models.user  # noqa: F401  (registers the users table)
     from app.domain.models.base import Base
 
+    metadata = Base.metadata
+    url = engine.url.render_as_string(hide_password=False)
+    if url in _built and _built[url] is metadata:
+        try:
+            async with engine.begin() as connection:
+                for table in reversed(metadata.sorted_tables):
+                    await connection.execute(table.delete())
+            return
+        except DBAPIError:
+            pass
+    _built.pop(url, None)
     async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.drop_all)
-        await connection.run_sync(Base.metadata.create_all)
+        await connection.run_sync(metadata.drop_all)
+        await connection.run_sync(metadata.create_all)
+    _built[url] = metadata
 
 
 async def count_email(engine: AsyncEngine, email: str) -> int:
@@ -160,6 +184,61 @@ async def client(learner_snapshot: Snapshot) -> AsyncIterator[httpx.AsyncClient]
         ) as http,
     ):
         yield http
+
+
+# A well-formed Argon2id hash that matches no password: users stored behind the
+# learner's back carry it unless a check needs them to log in (Argon2 costs 30-80 ms).
+FAKE_HASH = "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-salt$not-a-real-digest"
+
+
+async def add_user(
+    engine: AsyncEngine,
+    *,
+    role: str = "user",
+    email: str | None = None,
+    full_name: str = "Grader Person",
+    password_hash: str = FAKE_HASH,
+    is_active: bool = True,
+    deleted: bool = False,
+) -> Any:
+    """Store a user with the grader's own ORM session, behind the learner's back.
+
+    Returns the learner's `User` instance. The hash is `FAKE_HASH` unless one is
+    given (see `learner_hash` for a real one).
+    """
+    from app.domain.models.user import User
+
+    user = User(
+        id=uuid.uuid4(),
+        email=email or f"{role}-{uuid.uuid4().hex[:10]}@example.com",
+        password_hash=password_hash,
+        full_name=full_name,
+        role=role,
+        is_active=is_active,
+    )
+    if deleted:
+        user.deleted_at = datetime.now(UTC)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        session.add(user)
+        await session.commit()
+    return user
+
+
+_learner_hashes: dict[str, str] = {}
+
+
+async def learner_hash(password: str) -> str:
+    """The learner's `hash_password(password)`, made once per grading session.
+
+    For users who must log in with a real password in checks that are not about the
+    hashing itself: a hash the learner's code made verifies like any other, and each
+    costs an Argon2 run. Checks about hashing call `hash_password` themselves.
+    """
+    if password not in _learner_hashes:
+        from app.core.security import hash_password
+
+        _learner_hashes[password] = await maybe_await(hash_password(password))
+    return _learner_hashes[password]
 
 
 @dataclass
@@ -252,12 +331,14 @@ def _learner_code_for_grading_tests(request: pytest.FixtureRequest) -> None:
     The plugin's `usefixtures("learner_snapshot")` marker is added after pytest has
     computed each test's fixtures, so a test that asks for no fixture would not get
     the snapshot; this does it. Fixtures of a wider scope that import learner code
-    must still ask for `learner_snapshot` (or `project`) themselves.
+    must still ask for `learner_snapshot` (or `project`) themselves. It then calls the
+    `pytest_grading_check_setup` hook (step 8 starts its subprocesses early there).
     """
     from course.grading.plugin import step_of
 
     if step_of(request.node) is not None:
         request.getfixturevalue("learner_snapshot")
+        request.config.hook.pytest_grading_check_setup(request=request)
 
 
 @asynccontextmanager
@@ -307,10 +388,12 @@ class ScratchDatabases:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        # Read once: background threads create databases while checks change the environment.
+        self.url = database_url()
         self.created: list[str] = []
 
     async def _execute(self, statement: str) -> None:
-        engine = create_async_engine(database_url(), poolclass=NullPool,
+        engine = create_async_engine(self.url, poolclass=NullPool,
                                      isolation_level="AUTOCOMMIT")  # fmt: skip
         try:
             async with engine.connect() as connection:
@@ -322,7 +405,7 @@ class ScratchDatabases:
         """The URL of a new, empty database; `name` is a short [a-z0-9_] label."""
         from sqlalchemy import make_url
 
-        url = make_url(database_url())
+        url = make_url(self.url)
         if url.get_backend_name() == "sqlite":
             path = self.folder / f"{name}-{uuid.uuid4().hex[:6]}.db"
             return url.set(database=str(path)).render_as_string(hide_password=False)

@@ -1,8 +1,9 @@
 """Load untrusted learner code safely: a snapshot, a guarded `import app`, plain messages.
 
 The grader never imports from the graded folder itself: it copies it to a
-temporary snapshot (so nothing, not even `__pycache__`, is written into it) and
-installs an import hook that resolves `app` and `app.*` from the snapshot only.
+temporary snapshot (so nothing is written into it) and installs an import hook
+that resolves `app` and `app.*` from the snapshot only, compiled from their
+source every time (their bytecode is neither read nor written anywhere).
 A module that fails to import fails every later import at once with the same
 message, so one broken file costs seconds, not a timeout per test.
 """
@@ -17,7 +18,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import CodeType, ModuleType, TracebackType
 from typing import Any
 
 PACKAGE = "app"
@@ -95,6 +96,18 @@ def describe_exception(exc: BaseException, snapshot: Snapshot) -> str:
     return summary
 
 
+class _SourceOnlyLoader(importlib.machinery.SourceFileLoader):
+    """Compiles a learner module from its source; no bytecode is read or written.
+
+    The grading process may keep a bytecode cache for the libraries (see
+    `runner.bytecode_cache`); the learner's modules stay out of it.
+    """
+
+    def get_code(self, fullname: str) -> CodeType:
+        path = self.get_filename(fullname)
+        return self.source_to_code(self.get_data(path), path)
+
+
 class _GuardedLoader(importlib.abc.Loader):
     """Runs a learner module and remembers if it failed."""
 
@@ -146,6 +159,8 @@ class LearnerFinder(importlib.abc.MetaPathFinder):
                 f"there is no module {fullname} (expected {file}.py or {file}/__init__.py)",
                 name=fullname,
             )
+        if isinstance(spec.loader, importlib.machinery.SourceFileLoader) and spec.origin:
+            spec.loader = _SourceOnlyLoader(fullname, spec.origin)
         if spec.loader is not None and spec.origin not in (None, "namespace"):
             spec.loader = _GuardedLoader(spec.loader, self, fullname)
         return spec
@@ -157,5 +172,4 @@ def install_finder(snapshot: Snapshot) -> LearnerFinder:
         del sys.modules[name]
     finder = LearnerFinder(snapshot)
     sys.meta_path.insert(0, finder)
-    sys.dont_write_bytecode = True  # never write __pycache__ into anything
     return finder

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import re
@@ -40,6 +42,23 @@ SNAPSHOT_KEY = pytest.StashKey[Snapshot]()
 RESULTS_KEY = pytest.StashKey[IO[str]]()
 
 
+class GradingHooks:
+    """Hooks that the grading tests' conftest files may implement."""
+
+    @pytest.hookspec
+    def pytest_grading_check_setup(self, request: pytest.FixtureRequest) -> None:
+        """A grading check (of any step) is being set up; the learner's snapshot is ready.
+
+        A step whose checks wait for slow work (step 8: subprocesses) may start that
+        work here, in the background, so that it runs while the earlier steps are
+        graded. Called from inside the check's set-up, under its timeout.
+        """
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(GradingHooks)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grader")
     group.addoption(
@@ -49,6 +68,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--grade-results", default=None, help="append one JSON line per grading event here"
+    )
+    group.addoption(
+        "--grade-standby",
+        type=int,
+        default=None,
+        metavar="FD",
+        help="collect, then wait for a line on file descriptor FD before grading (at end of "
+        "file, stop): a grading process kept ready ahead of time",
     )
 
 
@@ -118,6 +145,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if problems:
         raise pytest.UsageError("grading tests are mis-declared:\n  " + "\n  ".join(problems))
     _emit(config, {"event": "collected", "tests": collected})
+
+
+# What the checks import sooner or later (the grader's own libraries and those of the
+# `grade` dependency group). A process on standby imports them while it waits.
+STANDBY_IMPORTS = (
+    "asgi_lifespan", "fastapi", "pydantic_settings", "email_validator", "python_multipart",
+    "loguru", "jwt", "pwdlib", "aiosqlite", "uvicorn.config",
+)  # fmt: skip
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """On standby (`--grade-standby FD`): import what the checks need, then wait for the
+    go; the checks, and the snapshot of the target, come after it."""
+    fd = session.config.getoption("--grade-standby")
+    if fd is None:
+        return
+    for name in STANDBY_IMPORTS:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    with os.fdopen(fd, "rb") as go:
+        if not go.readline():
+            pytest.exit("the grader no longer needs this grading process", returncode=0)
 
 
 @pytest.fixture(scope="session")

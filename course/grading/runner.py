@@ -9,6 +9,7 @@ new process for the checks that are left, a few times at most.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import resource
@@ -25,6 +26,11 @@ from pathlib import Path
 from course.manifest import REPO_ROOT, Manifest
 
 MAX_RESTARTS = 3
+# The only pytest plugins the grading tests use. Installed plugins are not loaded
+# (PYTEST_DISABLE_PLUGIN_AUTOLOAD): the environment may hold many more, the course's own
+# test tools among them (schemathesis pulls in hypothesis), and loading them all would
+# cost each grading process seconds.
+PLUGINS = ("pytest_asyncio.plugin", "pytest_timeout")
 OUTPUT_LIMIT = "the code under test wrote more output than the grader allows"
 # The learner's settings must come from the grader, not from the shell it runs in.
 LEARNER_SETTINGS = frozenset(
@@ -77,9 +83,41 @@ def _read_events(path: Path) -> list[dict[str, object]]:
     return events
 
 
+def bytecode_cache() -> str | None:
+    """Where grading processes cache bytecode, if the environment has none of its own.
+
+    A normal virtualenv has compiled bytecode next to its sources: then None, and
+    nothing is written anywhere. One without (uv installs without UV_COMPILE_BYTECODE)
+    would compile pytest, SQLAlchemy and FastAPI again in every grading process, for
+    seconds each; a per-user cache folder outside any project avoids that. A cache
+    folder already in use (PYTHONPYCACHEPREFIX) is kept. The learner's modules are
+    never cached (see `learner_code`).
+    """
+    if sys.pycache_prefix:
+        return sys.pycache_prefix
+    spec = importlib.util.find_spec("sqlalchemy")
+    if spec is None or not spec.origin:
+        return None
+    if Path(importlib.util.cache_from_source(spec.origin)).exists():
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "clean-fastapi-grader" / "pycache"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return str(folder)
+
+
 def _clean_environment(database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in LEARNER_SETTINGS}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    cache = bytecode_cache()
+    if cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = cache
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     if database_url:
         env["GRADE_DATABASE_URL"] = database_url
     return env
@@ -106,26 +144,112 @@ class Limits:
             resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
 
-def _run_pytest(
-    args: list[str], env: dict[str, str], log: Path, timeout: float, limits: Limits | None = None
-) -> tuple[int | None, bool]:
-    """Run pytest in its own process group; return (exit code, timed out)."""
+def _start_pytest(
+    args: list[str],
+    env: dict[str, str],
+    log: Path,
+    limits: Limits | None = None,
+    pass_fds: tuple[int, ...] = (),
+) -> subprocess.Popen[bytes]:
+    """Start pytest in its own process group, its output appended to `log`."""
     # Only a grading run that asks for limits pays for preexec_fn (it is not thread-safe).
     preexec = limits.apply if limits and (limits.memory_mb or limits.output_mb) else None
     with log.open("a", encoding="utf-8") as out:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             args, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=preexec,
+            pass_fds=pass_fds,
         )  # fmt: skip
+
+
+def _finish_pytest(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, bool]:
+    """Wait for pytest, then end its process group; return (exit code, timed out)."""
+    try:
+        code, timed_out = process.wait(timeout=max(timeout, 1)), False
+    except subprocess.TimeoutExpired:
+        code, timed_out = None, True
+    # Whatever the learner's code or a check started (servers, subprocesses) goes too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    return code, timed_out
+
+
+def _pytest_args(target: Path, events_file: Path, test_timeout: float) -> list[str]:
+    return [
+        sys.executable, "-m", "pytest", f"--target={target}", f"--grade-results={events_file}",
+        f"--timeout={test_timeout}", "-q", "--no-header", "--tb=short", "-p", "no:cacheprovider",
+        *(arg for plugin in PLUGINS for arg in ("-p", plugin)), "-W", "ignore",
+    ]  # fmt: skip
+
+
+def _selection(manifest: Manifest, steps: Sequence[int] | None) -> list[int]:
+    return sorted(steps or [step.number for step in manifest.steps])
+
+
+class Standby:
+    """A grading process started ahead of time, for `grade(..., standby=...)`.
+
+    It loads pytest and the grading tests, collects them, imports the libraries the
+    checks use, and then waits; the grading itself, from the snapshot of the target
+    on, starts only when `grade` lets it go, so it grades the files as they are then.
+    Watch mode keeps one ready between saves: a save then costs only the checks.
+    """
+
+    def __init__(
+        self,
+        target: Path,
+        manifest: Manifest,
+        steps: Sequence[int] | None = None,
+        *,
+        work_dir: Path,
+        test_timeout: float = 20,
+        database_url: str | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.steps = _selection(manifest, steps)
+        self.key = (target.resolve(), self.steps, work_dir.resolve(), test_timeout, database_url,
+                    limits)  # fmt: skip
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.log = work_dir / "pytest.log"
+        self.log.unlink(missing_ok=True)
+        self.events_file = Path(tempfile.mkdtemp(prefix="grade-events-")) / "events.jsonl"
+        selection = [manifest.step(n).test_dir for n in self.steps]
+        read, self._go = os.pipe()
         try:
-            code, timed_out = process.wait(timeout=max(timeout, 1)), False
-        except subprocess.TimeoutExpired:
-            code, timed_out = None, True
-        # Whatever the learner's code or a check started (servers, subprocesses) goes too.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        return code, timed_out
+            args = _pytest_args(target.resolve(), self.events_file, test_timeout)
+            self.process = _start_pytest(
+                [*args, f"--grade-standby={read}", *selection],
+                _clean_environment(database_url),
+                self.log,
+                limits,
+                pass_fds=(read,),
+            )
+        except BaseException:
+            os.close(self._go)
+            raise
+        finally:
+            os.close(read)
+
+    def release(self) -> bool:
+        """Let the process grade; False if it is no longer there to do it."""
+        if self.process.poll() is not None:
+            return False
+        try:
+            os.write(self._go, b"go\n")
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Stop the process if it still runs; forget its files."""
+        with contextlib.suppress(OSError):
+            os.close(self._go)
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        shutil.rmtree(self.events_file.parent, ignore_errors=True)
 
 
 def grade(
@@ -138,26 +262,31 @@ def grade(
     budget: float = 600,
     database_url: str | None = None,
     limits: Limits | None = None,
+    standby: Standby | None = None,
 ) -> GradingRun:
     """Grade `target` on `steps` (default: all); never raises for broken learner code.
 
     `budget` bounds the whole run in seconds; `limits` caps the memory and the
-    output of the process that runs the learner's code.
+    output of the process that runs the learner's code. A `standby` started with the
+    same target, steps and options does the first attempt (any other is closed).
     """
     start = time.monotonic()
-    steps = sorted(steps or [step.number for step in manifest.steps])
+    steps = _selection(manifest, steps)
     run = GradingRun(target=target.resolve(), steps=steps)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    log = work_dir / "pytest.log"
-    log.unlink(missing_ok=True)
-    # Private to this run, so two gradings of one target cannot mix their events.
-    events_file = Path(tempfile.mkdtemp(prefix="grade-events-")) / "events.jsonl"
+    key = (run.target, steps, work_dir.resolve(), test_timeout, database_url, limits)
+    if standby is not None and (standby.key != key or not standby.release()):
+        standby.close()
+        standby = None
+    if standby is not None:
+        log, events_file = standby.log, standby.events_file
+    else:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        log = work_dir / "pytest.log"
+        log.unlink(missing_ok=True)
+        # Private to this run, so two gradings of one target cannot mix their events.
+        events_file = Path(tempfile.mkdtemp(prefix="grade-events-")) / "events.jsonl"
 
-    base_args = [
-        sys.executable, "-m", "pytest", f"--target={run.target}", f"--grade-results={events_file}",
-        f"--timeout={test_timeout}", "-q", "--no-header", "--tb=short", "-p", "no:cacheprovider",
-        "-p", "no:randomly", "-W", "ignore",
-    ]  # fmt: skip
+    base_args = _pytest_args(run.target, events_file, test_timeout)
     selection = [f"{manifest.step(n).test_dir}" for n in steps]
     env = _clean_environment(database_url)
     results: dict[str, TestResult] = {}
@@ -165,7 +294,11 @@ def grade(
 
     for attempt in range(MAX_RESTARTS + 1):
         left = budget - (time.monotonic() - start)
-        code, timed_out = _run_pytest(base_args + selection, env, log, left, limits)
+        if standby is not None and attempt == 0:
+            code, timed_out = _finish_pytest(standby.process, left)
+        else:
+            process = _start_pytest(base_args + selection, env, log, limits)
+            code, timed_out = _finish_pytest(process, left)
         flooded = bool(
             limits and limits.output_mb and log.stat().st_size >= limits.output_mb * 1024 * 1024
         )
@@ -217,6 +350,8 @@ def grade(
         selection = pending
 
     shutil.rmtree(events_file.parent, ignore_errors=True)
+    if standby is not None:
+        standby.close()
     if limits and limits.output_mb:
         # Python ignores SIGXFSZ, so a flood usually shows as EFBIG in the code under test
         # (pytest captures output in a file) rather than as a dead process: name the cause.

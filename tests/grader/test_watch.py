@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from course.grading.runner import Standby, grade
 from course.manifest import load_manifest
 from course.watch import WatchState, watch
 from tests.grader.submissions import SOLUTION, checkpoint_like
@@ -57,3 +58,36 @@ def test_saving_a_fix_regrades_and_moves_on(tmp_path: Path) -> None:
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+def test_a_standby_process_grades_the_files_as_they_are_when_released(tmp_path: Path) -> None:
+    workspace = checkpoint_like(tmp_path / "workspace", FILE)
+    reports = tmp_path / "reports"
+    standby = Standby(workspace, MANIFEST, [2], work_dir=reports, test_timeout=10)
+    try:
+        deadline = time.monotonic() + 120
+        events = standby.events_file
+        while not (events.exists() and events.read_text()):  # it has collected, it waits
+            assert time.monotonic() < deadline, "the standby process never collected"
+            assert standby.process.poll() is None, "the standby process ended on its own"
+            time.sleep(0.1)
+        (workspace / FILE).write_text((SOLUTION / FILE).read_text())
+        run = grade(workspace, MANIFEST, [2], work_dir=reports, test_timeout=10, standby=standby)
+    finally:
+        standby.close()
+    assert run.error is None
+    assert run.tests and all(test.status == "pass" for test in run.tests), (
+        "the fix saved while the process waited must be graded"
+    )
+
+
+def test_a_standby_for_other_steps_is_closed_and_the_grading_runs_as_usual(
+    tmp_path: Path,
+) -> None:
+    workspace = checkpoint_like(tmp_path / "workspace", FILE)
+    reports = tmp_path / "reports"
+    standby = Standby(workspace, MANIFEST, [1], work_dir=reports, test_timeout=10)
+    run = grade(workspace, MANIFEST, [2], work_dir=reports, test_timeout=10, standby=standby)
+    assert standby.process.poll() is not None, "the unused standby process must be stopped"
+    assert {test.step for test in run.tests} == {2}
+    assert any(test.status == "fail" for test in run.tests), "step 2 is not done in this copy"

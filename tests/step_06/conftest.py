@@ -1,8 +1,9 @@
 """Helpers of the step 6 checks: tokens made by hand, users stored behind the learner's back.
 
 Users that need no real password are written with the grader's own ORM session on
-the grader's engine (the `schema` fixture) and a fake hash: no Argon2 cost. The
-learner's code is imported inside the helpers, never at module level.
+the grader's engine (the `schema` fixture) and a fake hash: no Argon2 cost (see
+`add_user` in course/grading/fixtures.py). The learner's code is imported inside the
+helpers, never at module level.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-FAKE_HASH = "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-salt$not-a-real-digest"
 UNRELATED_SECRET = "an-unrelated-secret-that-the-app-never-uses-0123456789"
 
 
@@ -117,35 +117,6 @@ def describe(exc: BaseException) -> str:
 
 def new_email(prefix: str = "grader") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
-
-
-async def add_user(
-    engine: AsyncEngine,
-    *,
-    role: str = "user",
-    is_active: bool = True,
-    deleted: bool = False,
-    password_hash: str = FAKE_HASH,
-    email: str | None = None,
-    full_name: str = "Grader Person",
-) -> Any:
-    """Store a user with the grader's own session (fake hash unless given); return it."""
-    from app.domain.models.user import User
-
-    user = User(
-        id=uuid.uuid4(),
-        email=email or new_email(role),
-        password_hash=password_hash,
-        full_name=full_name,
-        role=role,
-        is_active=is_active,
-    )
-    if deleted:
-        user.deleted_at = datetime.now(UTC)
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        session.add(user)
-        await session.commit()
-    return user
 
 
 async def read_row(engine: AsyncEngine, user_id: uuid.UUID) -> dict[str, Any] | None:

@@ -17,10 +17,9 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import count_email, serve
+from course.grading.fixtures import add_user, count_email, serve
 
 from .conftest import (
-    add_user,
     craft_token,
     jwt_settings,
     new_email,

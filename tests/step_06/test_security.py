@@ -19,11 +19,10 @@ import jwt
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import maybe_await
+from course.grading.fixtures import add_user, maybe_await
 
 from .conftest import (
     UNRELATED_SECRET,
-    add_user,
     auth_service,
     authenticate_method,
     craft_token,

@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import count_email, maybe_await
+from course.grading.fixtures import add_user, count_email, learner_hash, maybe_await
 
 from .conftest import (
-    add_user,
     auth_service,
     authenticate_method,
     describe,
@@ -227,11 +226,7 @@ async def test_list_users_pages_and_skips_soft_deleted(schema: AsyncEngine) -> N
 
 
 async def stored_user(schema: AsyncEngine, **fields: Any) -> Any:
-    from app.core.security import hash_password
-
-    return await add_user(
-        schema, password_hash=await maybe_await(hash_password(PASSWORD)), **fields
-    )
+    return await add_user(schema, password_hash=await learner_hash(PASSWORD), **fields)
 
 
 async def authenticate(email: str, password: str) -> Any:

@@ -1,8 +1,8 @@
 """Helpers of the step 7 checks: the HTTP contract of COURSE-SPEC section 3.
 
 Argon2 is slow by design, so most users are stored behind the API with a fake hash
-and get their access token from the learner's create_access_token (step 6); only
-the checks about passwords and login pay for real hashes.
+and get their access token from the learner's create_access_token (step 6); the
+checks about passwords and login use a real hash, made once per session.
 """
 
 from __future__ import annotations
@@ -10,16 +10,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import API, ENVELOPE, assert_error_envelope, maybe_await, serve
+from course.grading.fixtures import (
+    API,
+    ENVELOPE,
+    FAKE_HASH,
+    add_user,
+    assert_error_envelope,
+    learner_hash,
+    serve,
+)
 
-FAKE_HASH = "$argon2id$v=19$m=19456,t=2,p=1$not-a-real-salt$not-a-real-digest"
 ENVELOPE_KEYS = (*ENVELOPE, "request_id")
 
 
@@ -49,27 +55,17 @@ async def store_user(
     is_active: bool = True,
     deleted: bool = False,
 ) -> StoredUser:
-    """Store a user with the grader's own session; a real hash only if `password` is given."""
-    from app.domain.models.user import User
-
-    password_hash = FAKE_HASH
-    if password is not None:
-        from app.core.security import hash_password
-
-        password_hash = await maybe_await(hash_password(password))
-    user = User(
-        id=uuid.uuid4(),
-        email=(email or f"{role}-{uuid.uuid4().hex[:10]}@example.com").lower(),
-        password_hash=password_hash,
-        full_name=full_name,
+    """Store a user with the grader's own session (`add_user`); a real hash only if
+    `password` is given (the learner's own, made once per session: `learner_hash`)."""
+    user = await add_user(
+        engine,
         role=role,
+        email=email.lower() if email else None,
+        full_name=full_name,
+        password_hash=FAKE_HASH if password is None else await learner_hash(password),
         is_active=is_active,
+        deleted=deleted,
     )
-    if deleted:
-        user.deleted_at = datetime.now(UTC)
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        session.add(user)
-        await session.commit()
     return StoredUser(user.id, user.email, role, password)
 
 

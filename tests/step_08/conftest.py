@@ -1,18 +1,18 @@
 """Step 8 runs the learner's project as a developer would: Alembic, the seed script and
 uvicorn, each in a subprocess, in a private copy of the project, on scratch databases.
 
-Subprocesses are the slow part of the grader, so the work is done once per session
-and in parallel: the first check that needs a result starts all three jobs in
-background threads (the Alembic probe; two seed runs on tables built from the
-models; `alembic upgrade head` then a server session), and each check waits only
-for the job it reads.
+Subprocesses are the slow part of the grader, so the work is done once per session,
+in parallel, and early: three jobs run in background threads (the Alembic probe;
+`alembic upgrade head` then a server session; two seed runs on tables built from the
+models), and each check waits only for the job it reads. When step 8 is graded with
+other steps, the jobs start with the session's first check, so their subprocesses run
+while the other steps are graded (see `pytest_grading_check_setup`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import re
@@ -32,13 +32,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import MetaData, inspect, text
+from sqlalchemy import MetaData, Table, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from course.grading.fixtures import API, ScratchDatabases
 from course.grading.learner_code import Snapshot
-from course.grading.runner import LEARNER_SETTINGS
+from course.grading.runner import LEARNER_SETTINGS, bytecode_cache
 
 HERE = Path(__file__).resolve().parent
 # Generous on purpose: these run whole Python processes, which a busy 2-core machine
@@ -56,27 +56,6 @@ DEMO_USERS = 3
 
 
 # --- subprocesses -----------------------------------------------------------------------
-
-
-def _pycache_prefix() -> str | None:
-    """Where subprocesses may cache bytecode, if the environment has none of its own.
-
-    A normal virtualenv has compiled bytecode next to its sources: then nothing is
-    written anywhere. One without (PYTHONDONTWRITEBYTECODE installs) would compile
-    SQLAlchemy and friends in every subprocess, for seconds each; a per-user cache
-    folder outside the graded project avoids that.
-    """
-    import sqlalchemy
-
-    if Path(importlib.util.cache_from_source(sqlalchemy.__file__)).exists():
-        return None
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "clean-fastapi-grader" / "pycache"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return None
-    return str(folder)
 
 
 def gist(text: str, root: Path) -> str:
@@ -127,14 +106,16 @@ class Workshop:
     def __init__(self, root: Path, databases: ScratchDatabases) -> None:
         self.root = root
         self.databases = databases
-        self.pycache = _pycache_prefix()
+        # Taken now: checks running meanwhile may change the environment for a while.
+        self.environ = {k: v for k, v in os.environ.items() if k not in LEARNER_SETTINGS}
+        self.pycache = bytecode_cache()
         self.processes: list[subprocess.Popen[bytes]] = []
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
 
     def env(self, **settings: str) -> dict[str, str]:
         """A clean environment for the learner's code: the grader's settings, then `settings`."""
-        env = {k: v for k, v in os.environ.items() if k not in LEARNER_SETTINGS}
+        env = dict(self.environ)
         env.update(
             PYTHONPATH=str(self.root),
             PYTHONDONTWRITEBYTECODE="1",
@@ -271,14 +252,26 @@ def learner_metadata() -> MetaData:
     return Base.metadata
 
 
-def create_tables(url: str, metadata: MetaData) -> None:
+def imported_metadata() -> MetaData | None:
+    """The learner's Base.metadata if a check has imported their models already, else None.
+
+    Imports nothing: importing learner code belongs inside the checks that grade it.
+    """
+    if "app.domain.models.user" not in sys.modules:
+        return None
+    base = getattr(sys.modules.get("app.domain.models.base"), "Base", None)
+    metadata = getattr(base, "metadata", None)
+    return metadata if isinstance(metadata, MetaData) else None
+
+
+def create_tables(url: str, metadata: MetaData, tables: list[Table]) -> None:
     """Build the learner's tables from their models (independent of their migrations)."""
 
     async def run() -> None:
         engine = create_async_engine(url, poolclass=NullPool)
         try:
             async with engine.begin() as connection:
-                await connection.run_sync(metadata.create_all)
+                await connection.run_sync(metadata.create_all, tables=tables)
         finally:
             await engine.dispose()
 
@@ -349,9 +342,11 @@ class SeedRuns:
 
 
 def seed_job(workshop: Workshop, metadata: MetaData) -> Callable[[], SeedRuns]:
+    tables = list(metadata.sorted_tables)  # listed here, in the checks' thread
+
     def work() -> SeedRuns:
         url = workshop.databases.create("seed")
-        create_tables(url, metadata)
+        create_tables(url, metadata, tables)
         env = workshop.env(
             DATABASE_URL=url, FIRST_ADMIN_EMAIL=ADMIN_EMAIL, FIRST_ADMIN_PASSWORD=ADMIN_PASSWORD
         )
@@ -579,32 +574,80 @@ def server_job(workshop: Workshop) -> Callable[[], ServerRun]:
 # --- fixtures -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def work_copy(learner_snapshot: Snapshot, tmp_path_factory: pytest.TempPathFactory) -> Path:
+WORKSHOP = pytest.StashKey[Workshop]()
+USES_WORKSHOP = pytest.StashKey[bool]()
+
+
+def copy_project(snapshot: Snapshot, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the project to run tools in; its .env is the grader's."""
     root = tmp_path_factory.mktemp("step8") / "project"
-    shutil.copytree(learner_snapshot.root, root, symlinks=True)
+    shutil.copytree(snapshot.root, root, symlinks=True)
     (root / ".env").write_text(f"VERSION={DOTENV_VERSION}\n", encoding="utf-8")
     return root
 
 
+def open_workshop(request: pytest.FixtureRequest) -> Workshop:
+    """The session's workshop; made on first use, its Alembic and server jobs started."""
+    workshop = request.config.stash.get(WORKSHOP, None)
+    if workshop is None:
+        root = copy_project(
+            request.getfixturevalue("learner_snapshot"),
+            request.getfixturevalue("tmp_path_factory"),
+        )
+        workshop = Workshop(root, request.getfixturevalue("scratch_databases"))
+        workshop.job("alembic", alembic_job(workshop))
+        workshop.job("server", server_job(workshop))
+        request.config.stash[WORKSHOP] = workshop
+        request.config.add_cleanup(workshop.stop)  # if no step 8 check ever asks for it
+    return workshop
+
+
+def pytest_grading_check_setup(request: pytest.FixtureRequest) -> None:
+    """Start step 8's jobs with the session's first check, whatever its step.
+
+    The seed job needs the learner's models: it starts as soon as a check has imported
+    them (they are never imported from here), at the latest with step 8's own checks.
+    """
+    config = request.config
+    if USES_WORKSHOP not in config.stash:
+        config.stash[USES_WORKSHOP] = any(
+            item.path.parent == HERE and "workshop" in getattr(item, "fixturenames", ())
+            for item in request.session.items
+        )
+    if not config.stash[USES_WORKSHOP]:
+        return
+    workshop = open_workshop(request)
+    if "seed" not in workshop.jobs:
+        metadata = imported_metadata()
+        if metadata is not None:
+            workshop.job("seed", seed_job(workshop, metadata))
+
+
 @pytest.fixture(scope="session")
-def workshop(work_copy: Path, scratch_databases: ScratchDatabases) -> Iterator[Workshop]:
-    """Starts every step 8 job in the background, at once; stops what is left at the end."""
-    workshop = Workshop(work_copy, scratch_databases)
-    workshop.job("alembic", alembic_job(workshop))
-    workshop.job("server", server_job(workshop))
-    try:
-        metadata = learner_metadata()
-    except Exception as exc:  # the seed checks report it
-        reason = f"{type(exc).__name__}: {str(exc)[:300]}"
+def work_copy(learner_snapshot: Snapshot, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the project to run tools in; its .env is the grader's."""
+    return copy_project(learner_snapshot, tmp_path_factory)
 
-        def broken() -> Any:
-            pytest.fail(f"the seed checks need the users table, but your models fail: {reason}")
 
-        workshop.job("seed", broken)
-    else:
-        workshop.job("seed", seed_job(workshop, metadata))
+@pytest.fixture(scope="session")
+def workshop(
+    request: pytest.FixtureRequest, scratch_databases: ScratchDatabases
+) -> Iterator[Workshop]:
+    """Every step 8 job, started (most of them early: see `pytest_grading_check_setup`);
+    stops what is left at the end."""
+    workshop = open_workshop(request)
+    if "seed" not in workshop.jobs:
+        try:
+            metadata = learner_metadata()
+        except Exception as exc:  # the seed checks report it
+            reason = f"{type(exc).__name__}: {str(exc)[:300]}"
+
+            def broken() -> Any:
+                pytest.fail(f"the seed checks need the users table, but your models fail: {reason}")
+
+            workshop.job("seed", broken)
+        else:
+            workshop.job("seed", seed_job(workshop, metadata))
     yield workshop
     workshop.stop()
 
