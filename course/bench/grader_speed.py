@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from course.grading.runner import PLUGINS
 from course.manifest import REPO_ROOT
 
 BATCH_COPIES = 4  # enough to keep every core busy twice on a 2-core machine
@@ -48,13 +49,18 @@ def _grade(target: Path, reports: Path, *steps: int) -> float:
 
 
 def _floor(workdir: Path) -> float:
-    """The wall time of pytest collecting an empty file: what any grading pays at least."""
+    """The wall time of pytest collecting an empty file: what any grading pays at least.
+
+    pytest loads the same plugins as in a grading run, and no others.
+    """
     empty = workdir / "test_nothing.py"
     empty.write_text("")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(empty)]
+    plugins = [arg for plugin in PLUGINS for arg in ("-p", plugin)]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, str(empty)]
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     started = time.perf_counter()
     # Exit status 5 is "no tests collected", which is the point.
-    subprocess.run(command, cwd=workdir, capture_output=True)
+    subprocess.run(command, cwd=workdir, env=env, capture_output=True)
     return time.perf_counter() - started
 
 
