@@ -2,7 +2,7 @@
 
 The browser is the machine's own Chromium (Debian's `chromium` package, which .ci/run
 installs), never one Playwright downloads: there is no network for that. One Chromium
-runs per test process (each xdist worker has its own); every test gets a fresh context
+runs per test module (and xdist worker); every test gets a fresh context
 and page from `browser_page`, which records what a person would see as a fault: console
 errors, uncaught exceptions, failed requests and HTTP error responses.
 
@@ -60,9 +60,12 @@ class BrowserPage:
             self.problems.append(f"HTTP {response.status}: {response.url}")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is running, its event loop
+# counts as the thread's running loop, and any later test calling asyncio.run() in the
+# same process would fail.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """The machine's Chromium, headless, started once per test process."""
+    """The machine's Chromium, headless, started once per test module."""
     if not CHROMIUM.exists():
         pytest.skip(f"needs Chromium at {CHROMIUM} (Debian: apt-get install -y chromium)")
     sync_api = pytest.importorskip(
