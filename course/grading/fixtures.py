@@ -332,7 +332,7 @@ def _learner_code_for_grading_tests(request: pytest.FixtureRequest) -> None:
     computed each test's fixtures, so a test that asks for no fixture would not get
     the snapshot; this does it. Fixtures of a wider scope that import learner code
     must still ask for `learner_snapshot` (or `project`) themselves. It then calls the
-    `pytest_grading_check_setup` hook (step 8 starts its subprocesses early there).
+    `pytest_grading_check_setup` hook (step 8 starts its subprocesses there).
     """
     from course.grading.plugin import step_of
 

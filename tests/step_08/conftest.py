@@ -4,9 +4,9 @@ uvicorn, each in a subprocess, in a private copy of the project, on scratch data
 Subprocesses are the slow part of the grader, so the work is done once per session,
 in parallel, and early: three jobs run in background threads (the Alembic probe;
 `alembic upgrade head` then a server session; two seed runs on tables built from the
-models), and each check waits only for the job it reads. When step 8 is graded with
-other steps, the jobs start with the session's first check, so their subprocesses run
-while the other steps are graded (see `pytest_grading_check_setup`).
+models), and each check waits only for the job it reads. The jobs start with step 8's
+first check, not earlier: beside steps 2 to 7 their threads and subprocesses disturbed
+the checks that time the event loop, and the checks that re-import the learner's modules.
 """
 
 from __future__ import annotations
@@ -603,11 +603,13 @@ def open_workshop(request: pytest.FixtureRequest) -> Workshop:
 
 
 def pytest_grading_check_setup(request: pytest.FixtureRequest) -> None:
-    """Start step 8's jobs with the session's first check, whatever its step.
+    """Start step 8's jobs with step 8's first check, before its fixtures are set up.
 
     The seed job needs the learner's models: it starts as soon as a check has imported
-    them (they are never imported from here), at the latest with step 8's own checks.
+    them (they are never imported from here), at the latest with the `workshop` fixture.
     """
+    if request.node.path.parent != HERE:
+        return
     config = request.config
     if USES_WORKSHOP not in config.stash:
         config.stash[USES_WORKSHOP] = any(
@@ -633,8 +635,8 @@ def work_copy(learner_snapshot: Snapshot, tmp_path_factory: pytest.TempPathFacto
 def workshop(
     request: pytest.FixtureRequest, scratch_databases: ScratchDatabases
 ) -> Iterator[Workshop]:
-    """Every step 8 job, started (most of them early: see `pytest_grading_check_setup`);
-    stops what is left at the end."""
+    """Every step 8 job, started (see `pytest_grading_check_setup`); stops what is left
+    at the end."""
     workshop = open_workshop(request)
     if "seed" not in workshop.jobs:
         try:
