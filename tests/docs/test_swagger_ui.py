@@ -16,18 +16,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from course.manifest import REPO_ROOT
-from course.pgcluster import free_port
 from tests.browser import BrowserPage
+from tests.solution_server import uvicorn_solution
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright is not installed (dependency group browser)"
@@ -80,34 +78,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         assert done.returncode == 0, f"python {' '.join(args)} failed:\n{done.stderr}"
 
     run("-m", "alembic", "upgrade", "head")
-    port = free_port()
-    # The temporary folder as the working directory: solution/.env plays no part.
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--no-access-log"],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    try:
+    with uvicorn_solution(env, folder) as server:
         run("-m", "scripts.seed")  # while uvicorn starts
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"uvicorn exited early:\n{server.communicate()[0]}")
-            try:
-                schema = httpx.get(f"{base_url}/api/v1/openapi.json", timeout=2).json()
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail("uvicorn did not answer within 60 s")
-                time.sleep(0.2)
-        yield Api(base_url, schema)
-    finally:
-        server.terminate()
-        try:
-            server.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+        schema = server.wait_until_answering("/api/v1/openapi.json", 60).json()
+        yield Api(server.base_url, schema)
 
 
 def answer_from_the_package(route: Any) -> None:

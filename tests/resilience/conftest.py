@@ -12,8 +12,8 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from course.manifest import REPO_ROOT
-from course.pgcluster import free_port
+from tests.solution_server import Server, uvicorn_solution
 
 SOLUTION = REPO_ROOT / "solution"
 if str(SOLUTION) not in sys.path:
@@ -105,14 +105,6 @@ def assert_error_envelope(response: httpx.Response) -> dict[str, object]:
     return body
 
 
-@dataclass
-class Server:
-    """The solution served by uvicorn in a subprocess."""
-
-    base_url: str
-    process: subprocess.Popen[str]
-
-
 def solution_server_env(database_url: str) -> dict[str, str]:
     """Settings for a solution subprocess on `database_url`."""
     return {
@@ -136,39 +128,17 @@ def prepare(database_url: str) -> None:
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[type[Server] | object]:
+def serve(tmp_path: Path) -> Iterator[Callable[[str], Server]]:
     """A factory: `serve(database_url)` starts uvicorn there and waits for /health."""
-    started: list[subprocess.Popen[str]] = []
+    with ExitStack() as servers:
 
-    def start(database_url: str) -> Server:
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port),
-             "--no-access-log"],
-            cwd=tmp_path, env=solution_server_env(database_url),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-        started.append(process)
-        base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"uvicorn exited early:\n{process.communicate()[0]}")
-            try:
-                httpx.get(f"{base_url}{API}/health", timeout=1)
-                return Server(base_url, process)
-            except httpx.TransportError:
-                time.sleep(0.1)
-        pytest.fail("uvicorn did not answer within 30 s")
+        def start(database_url: str) -> Server:
+            env = solution_server_env(database_url)
+            server = servers.enter_context(uvicorn_solution(env, tmp_path))
+            server.wait_until_answering(f"{API}/health", 30)
+            return server
 
-    yield start
-    for process in started:
-        process.terminate()
-        try:
-            process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        yield start
 
 
 def login(client: httpx.Client, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:
