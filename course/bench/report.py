@@ -80,6 +80,28 @@ def table_rows(rows: list[Row]) -> list[list[str]]:
     return out
 
 
+def grader_rows(grader: GraderSpeed) -> list[tuple[str, str, str]]:
+    """The grader's runs as (run, wall s, ratio to the floor), for both tables."""
+    return [
+        ("floor: pytest collecting an empty file", f"{grader.floor_s:.2f}", "1"),
+        (
+            f"all steps warm ({grader.points})",
+            f"{grader.all_steps_s:.1f}",
+            _ratio(grader.all_steps_s, grader.floor_s),
+        ),
+        (
+            f"step {grader.slowest_step} alone (the slowest)",
+            f"{grader.slowest_step_s:.1f}",
+            _ratio(grader.slowest_step_s, grader.floor_s),
+        ),
+        (
+            f"batch of {grader.batch_copies} solutions",
+            f"{grader.batch_s:.1f}",
+            f"{grader.batch_per_minute:.2f} submissions/min",
+        ),
+    ]
+
+
 def goals(
     rows: list[Row], peak_login_rss: float, backend: str, grader: GraderSpeed | None
 ) -> list[Goal]:
@@ -161,22 +183,8 @@ def print_report(
         table = Table(title="The grader, warm")
         for column in ("run", "wall s", "x floor"):
             table.add_column(column, justify="left" if column == "run" else "right")
-        table.add_row("floor: pytest collecting an empty file", f"{grader.floor_s:.2f}", "1")
-        table.add_row(
-            f"all steps ({grader.points})",
-            f"{grader.all_steps_s:.1f}",
-            _ratio(grader.all_steps_s, grader.floor_s),
-        )
-        table.add_row(
-            f"step {grader.slowest_step} alone (the slowest)",
-            f"{grader.slowest_step_s:.1f}",
-            _ratio(grader.slowest_step_s, grader.floor_s),
-        )
-        table.add_row(
-            f"batch of {grader.batch_copies} solutions",
-            f"{grader.batch_s:.1f}",
-            f"{grader.batch_per_minute:.2f}/min",
-        )
+        for line in grader_rows(grader):
+            table.add_row(*line)
         console.print(table)
     for goal in goal_list:
         mark = "[green]met[/]" if goal.met else "[red]missed[/]"
@@ -201,13 +209,7 @@ def markdown(
             "",
             "| grader | wall s | x floor |",
             "|---|---|---|",
-            f"| floor: pytest collecting an empty file | {grader.floor_s:.2f} | 1 |",
-            f"| all steps warm ({grader.points}) | {grader.all_steps_s:.1f} | "
-            f"{_ratio(grader.all_steps_s, grader.floor_s)} |",
-            f"| step {grader.slowest_step} alone (the slowest) | {grader.slowest_step_s:.1f} | "
-            f"{_ratio(grader.slowest_step_s, grader.floor_s)} |",
-            f"| batch of {grader.batch_copies} solutions | {grader.batch_s:.1f} | "
-            f"{grader.batch_per_minute:.2f} submissions/min |",
+            *("| " + " | ".join(line) + " |" for line in grader_rows(grader)),
             "",
             f"Time in each step's tests (s): {grader.step_test_seconds}",
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from course.bench.grader_speed import GraderSpeed
 from course.bench.report import goals, markdown, table_rows
 from course.bench.scenarios import Row
 
@@ -54,3 +55,15 @@ def test_throughput_goals_scale_the_templates_figures_by_this_runs_ceiling() -> 
     met = {g.name: g.met for g in goals(rows, 0.0, "postgresql", None)}
     assert met["current user"] is True
     assert met["list 20 users"] is False  # the goal is 2 x 320 x 10,000 / 9,300 = 688
+
+
+def test_the_grader_table_gives_each_run_its_ratio_to_the_floor() -> None:
+    grader = GraderSpeed(
+        floor_s=1.0, all_steps_s=15.0, slowest_step=7, slowest_step_s=7.5,
+        step_test_seconds={7: 6.0}, points="418/418", batch_copies=4, batch_s=48.0,
+        batch_per_minute=5.0,
+    )  # fmt: skip
+    text = markdown("t", {}, [], [], grader)
+    assert "| all steps warm (418/418) | 15.0 | 15.00 |" in text
+    assert "| step 7 alone (the slowest) | 7.5 | 7.50 |" in text
+    assert "| batch of 4 solutions | 48.0 | 5.00 submissions/min |" in text
