@@ -1,12 +1,14 @@
 """Every workshop task is a nox session: `nox -l` lists them.
 
-    nox -s serve    run the reference API on SQLite (migrate, seed the first admin, uvicorn)
+    nox -s serve    run the reference API on SQLite (migrate, seed the first admin, uvicorn);
+                    `-- workspace` (or any project folder): run your own app
     nox -s tests    run every check of the repository (lint, types, layers, tests)
     nox -s lint     ruff, mypy --strict and the layer contracts on solution/
     nox -s grade    grade workspace/ (or `-- PATH`) step by step, with hints and reports;
                     `-- DIR1 DIR2 ...` or `-- --class DIR`: a batch, a gradebook and a dashboard
     nox -s watch    re-grade the step you are working on each time you save
     nox -s start    create workspace/ from a checkpoint: `nox -s start -- 3`
+    nox -s next     move workspace/ on to the next step, merging it into your code
     nox -s diff     a submission's step files beside the reference (terminal + HTML)
     nox -s checkpoints   regenerate steps/ from solution/ (`-- --check` only compares)
     nox -s bench    the solution under wrk against a bare-FastAPI ceiling, and the grader's speed
@@ -59,10 +61,17 @@ def admin_credentials_source() -> str:
 def serve(session: nox.Session) -> None:
     """Run the reference API on SQLite: migrate, seed the first admin, start uvicorn.
 
+    `nox -s serve -- workspace` (or another project folder) runs that project's own
+    app instead: its tables as far as its step allows, then uvicorn.
     `PORT=8080 nox -s serve` picks another port; extra arguments go to uvicorn
     (`nox -s serve -- --reload`). Settings come from the environment or
     solution/.env (see solution/.env.example).
     """
+    if session.posargs and not session.posargs[0].startswith("-"):
+        # A learner's project: the app's libraries, never the reference's `app` package.
+        session.install(*nox.project.dependency_groups(PYPROJECT, "grade"))
+        session.run("python", "-m", "course", "serve", *session.posargs)
+        return
     install(session)
     env = {"DEBUG": os.environ.get("DEBUG", "true")}
     host = os.environ.get("HOST", "127.0.0.1")
@@ -141,6 +150,17 @@ def start(session: nox.Session) -> None:
         session.error("Which step? For example: nox -s start -- 1")
     session.install("rich")
     session.run("python", "-m", "course", "start", *session.posargs)
+
+
+@nox.session(name="next")
+def next_step(session: nox.Session) -> None:
+    """Move workspace/ (or `-- PATH`) from step N to N+1, merging the new step into your code.
+
+    It grades step N first and refuses while it is incomplete (`-- --force` moves on
+    anyway); `-- --dry-run` lists what would change. The workspace is backed up first.
+    """
+    session.install(*nox.project.dependency_groups(PYPROJECT, "grade"))
+    session.run("python", "-m", "course", "next", *session.posargs)
 
 
 @nox.session

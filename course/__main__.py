@@ -4,6 +4,7 @@ python -m course grade [TARGET] [--step N ...] [--strict] [--database postgresql
 python -m course grade DIR1 DIR2 ... | --class DIR     (batch: a gradebook and a dashboard)
 python -m course watch [TARGET]
 python -m course start N [--force]
+python -m course next [TARGET] [--force] [--dry-run]   (step N to N+1, keeping your code)
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ import sys
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from course.manifest import REPO_ROOT, load_manifest
+
+if TYPE_CHECKING:
+    from course.advance import FileChange
 
 WORKSPACE = REPO_ROOT / "workspace"
 REPORTS = REPO_ROOT / "reports"
@@ -208,7 +213,9 @@ def _shown(path: Path) -> str:
 
 
 def start_command(args: argparse.Namespace) -> int:
-    """Create `workspace/` from checkpoint N."""
+    """Create `workspace/` (or another folder) from checkpoint N."""
+    from course.advance import WorkspaceState, backup_path
+
     console = Console()
     manifest = load_manifest()
     try:
@@ -224,23 +231,160 @@ def start_command(args: argparse.Namespace) -> int:
             "You can grade any project folder meanwhile: nox -s grade -- PATH"
         )
         return 2
-    if WORKSPACE.exists():
+    workspace = Path(args.target).resolve()
+    if workspace.exists():
         if not args.force:
             console.print(
-                f"[red]{_shown(WORKSPACE)} already exists[/] and holds your work. "
+                f"[red]{_shown(workspace)} already exists[/] and holds your work. "
+                "To carry on to the next step with your code, run: nox -s next. "
                 f"To replace it with checkpoint {step.number}, run again with --force "
                 "(your current workspace is then moved to a backup folder first)."
             )
             return 1
-        backup = WORKSPACE.with_name(f"workspace.backup-{datetime.now():%Y%m%d-%H%M%S}")
-        WORKSPACE.rename(backup)
+        backup = backup_path(workspace)
+        workspace.rename(backup)
         console.print(f"Moved your previous workspace to {_shown(backup)}")
-    shutil.copytree(checkpoint, WORKSPACE)
+    shutil.copytree(checkpoint, workspace)
+    WorkspaceState(step.number).write(workspace)
     console.print(
-        f"[green]workspace/ now holds checkpoint {step.number}: {step.title}.[/]\n"
-        f"Read docs/{step.docs}, then check your work with: nox -s grade -- --step {step.number}"
+        f"[green]{_shown(workspace)} now holds checkpoint {step.number}: {step.title}.[/]\n"
+        f"Read {_shown(workspace)}/STEP.md and docs/{step.docs}, then check your work with: "
+        f"nox -s grade -- --step {step.number}"
     )
     return 0
+
+
+def next_command(args: argparse.Namespace) -> int:
+    """Move a workspace from its step to the next one, merging the new scaffolding in."""
+    import tempfile
+
+    from course.advance import Action, WorkspaceState, apply, back_up, guess_checkpoint, plan
+    from course.checkpoints import RecipeError, build
+
+    console = Console()
+    manifest = load_manifest()
+    target = Path(args.target).resolve()
+    if not target.is_dir():
+        console.print(f"[red]Nothing to move on at {target}[/]: no such folder.")
+        if target == WORKSPACE:
+            console.print("Create your workspace first:  nox -s start -- 1")
+        return 2
+    state = WorkspaceState.read(target)
+    number = args.from_step or (state.checkpoint if state else None)
+    if number is None:
+        guess = guess_checkpoint(target)
+        console.print(
+            f"[red]{_shown(target)} does not say which step it is on[/] (no {_shown(target)}/"
+            ".checkpoint.toml). "
+            + (f"Its TODOs are step {guess}'s: nox -s next -- --from {guess}" if guess else
+               "Say which step you have finished: nox -s next -- --from N")
+        )  # fmt: skip
+        return 2
+    if not 1 <= number < len(manifest.steps):
+        console.print(f"[red]There is no step after step {number}.[/]")
+        return 2
+    if not args.force and not _step_complete(target, number, args.timeout, console):
+        console.print(
+            f"[red]Step {number} is not complete yet[/]: the checks above say what is left. "
+            "`nox -s watch` re-grades on every save. To move on anyway: nox -s next -- --force"
+        )
+        return 1
+    following = manifest.step(number + 1)
+    with tempfile.TemporaryDirectory(prefix="course-next-") as scratch:
+        try:
+            stages = build(manifest, Path(scratch))
+        except RecipeError as exc:
+            console.print(f"[red]The course's checkpoints cannot be built:[/] {exc}")
+            return 2
+        changes = plan(target, stages[number].end, stages[number + 1].checkpoint,
+                       f"step {number + 1}")  # fmt: skip
+    _print_changes(changes, console)
+    if args.dry_run:
+        console.print(f"Dry run: nothing was written. Without --dry-run, {_shown(target)} "
+                      f"moves to step {number + 1}.")  # fmt: skip
+        return 0
+    backup = back_up(target)
+    apply(target, changes)
+    WorkspaceState(number + 1).write(target)
+    console.print(f"Your workspace before the move is kept in {_shown(backup)}")
+    conflicts = [c for c in changes if c.action is Action.CONFLICT]
+    if conflicts:
+        console.print(
+            f"[yellow bold]{len(conflicts)} file(s) need you[/]: step {number + 1} changes lines "
+            "you changed too. In each file, between `<<<<<<< your code` and `>>>>>>> step "
+            f"{number + 1}`, keep what both sides need, then delete the three marker lines "
+            "(<<<<<<<, =======, >>>>>>>). The grader names any conflict left."
+        )
+    console.print(
+        f"[green]{_shown(target)} is on step {number + 1}: {following.title}.[/] "
+        f"Read {_shown(target)}/STEP.md, then: nox -s grade -- --step {number + 1}"
+    )
+    return 0
+
+
+def _step_complete(target: Path, number: int, timeout: float, console: Console) -> bool:
+    """Grade one step of `target`; print the scoreboard unless it earns full marks."""
+    from course.grading.report import build_report, print_scoreboard
+    from course.grading.runner import grade
+
+    manifest = load_manifest()
+    with console.status(f"Grading step {number} of {target.name} before moving on ..."):
+        run = grade(target, manifest, [number], work_dir=REPORTS / target.name,
+                    test_timeout=timeout)  # fmt: skip
+    report = build_report(run, manifest)
+    if report["status"] != "error" and report["points"] == report["max_points"]:
+        console.print(f"[green]Step {number} is complete[/]: {report['points']}/"
+                      f"{report['max_points']} points.")  # fmt: skip
+        return True
+    print_scoreboard(report, console)
+    return False
+
+
+def _print_changes(changes: list[FileChange], console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from course.advance import Action
+
+    notes = {
+        Action.ADD: "new in this step",
+        Action.UPDATE: "you had not changed it: the new version",
+        Action.MERGE: "your code, with this step's changes merged in",
+        Action.CONFLICT: "CONFLICT: your code and this step's changes meet",
+        Action.REMOVE: "no longer part of the project (you had not changed it)",
+        Action.KEEP: "no longer part of the project, but you changed it: kept",
+    }
+    if not changes:
+        console.print("No file changes: this step adds nothing to your files.")
+        return
+    table = Table(title="Files", title_justify="left")
+    table.add_column("file")
+    table.add_column("what happens")
+    for change in changes:
+        note = notes[change.action]
+        if change.conflict_lines:
+            note += f" (line {', '.join(map(str, change.conflict_lines))})"
+        style = "yellow" if change.action is Action.CONFLICT else ""
+        table.add_row(escape(change.path), note, style=style)
+    console.print(table)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Run a learner's project: its tables (as far as its step allows), then uvicorn."""
+    from rich.markup import escape
+
+    from course.serve import serve
+
+    console = Console()
+    target = Path(args.target).resolve()
+    if not target.is_dir():
+        console.print(f"[red]Nothing to serve at {target}[/]: no such folder.")
+        return 2
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    console.print(f"API: http://{host}:{port}/api/v1/health · Swagger UI: http://{host}:{port}/docs")
+    return serve(target, ["--host", host, "--port", port, *args.uvicorn_args],
+                 lambda text: console.print(escape(text)))  # fmt: skip
 
 
 def checkpoints_command(args: argparse.Namespace) -> int:
@@ -286,7 +430,12 @@ def diff_command(args: argparse.Namespace) -> int:
     if not target.is_dir():
         console.print(f"[red]Nothing to compare at {target}[/]: no such folder.")
         return 2
-    steps = [manifest.step(args.step)] if args.step else list(manifest.steps)
+    from course.advance import WorkspaceState
+
+    state = WorkspaceState.read(target)
+    # A workspace says which step it is on: the steps after it are not written yet.
+    last = state.checkpoint if state else len(manifest.steps)
+    steps = [manifest.step(args.step)] if args.step else list(manifest.steps)[:last]
     sections = [(step, diff_step(target, step, manifest)) for step in steps]
     for step, diffs in sections:
         changed = [d for d in diffs if not d.same]
@@ -377,8 +526,23 @@ def main(argv: list[str] | None = None) -> int:
 
     start = commands.add_parser("start", help="create workspace/ from checkpoint N")
     start.add_argument("step", type=int)
+    start.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
     start.add_argument("--force", action="store_true", help="replace (and back up) workspace/")
     start.set_defaults(func=start_command)
+
+    move = commands.add_parser("next", help="move a workspace on to the next step, with your code")
+    move.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
+    move.add_argument("--force", action="store_true", help="move on though the step is incomplete")
+    move.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
+    move.add_argument("--from", dest="from_step", type=int, metavar="N",
+                      help="the step the workspace is on (when it has no .checkpoint.toml)")
+    move.add_argument("--timeout", type=float, default=20, help="seconds per check")
+    move.set_defaults(func=next_command)
+
+    run = commands.add_parser("serve", help="run a project's own app (default: workspace/)")
+    run.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
+    run.add_argument("uvicorn_args", nargs=argparse.REMAINDER, help="passed on to uvicorn")
+    run.set_defaults(func=serve_command)
 
     checkpoints = commands.add_parser("checkpoints", help="regenerate steps/ from the solution")
     checkpoints.add_argument("--check", action="store_true", help="only compare; exit 1 on drift")
@@ -386,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
 
     diff = commands.add_parser("diff", help="compare a submission's step files with the reference")
     diff.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
-    diff.add_argument("--step", type=int, help="one step (default: every step)")
+    diff.add_argument("--step", type=int, help="one step (default: every step up to the current)")
     diff.set_defaults(func=diff_command)
 
     points = commands.add_parser("points", help="sum the tests' points per deliverable")

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from course.grading.runner import GradingRun, TestResult
+from course.grading.runner import GradingRun, TestResult, conflict_message
 from course.manifest import Manifest
 
 SCHEMA = "clean-fastapi-workshop/grade-report"
@@ -92,6 +93,8 @@ def build_report(run: GradingRun, manifest: Manifest) -> dict[str, Any]:
         "points": earned,
         "max_points": possible,
         "percent": round(100 * earned / possible, 1) if possible else 0.0,
+        "conflicts": [{"path": c.path, "line": c.line} for c in run.conflicts],
+        "conflict_message": conflict_message(run.conflicts) if run.conflicts else None,
         "steps": steps,
         "tests": [
             {
@@ -154,6 +157,12 @@ def print_scoreboard(report: dict[str, Any], console: Console) -> None:
     if report["status"] == "error":
         console.print(f"[red bold]Grading could not run.[/] {report['message']}")
         return
+    if report.get("conflicts"):
+        blocked = sum(t["message"] == report["conflict_message"] for t in report["tests"])
+        console.print(
+            f"[red bold]{blocked} checks could not run[/]: "
+            f"{escape(report['conflict_message'])}"
+        )
     table = Table(title=f"Grade · {report['target']}", title_justify="left", expand=False)
     table.add_column("step / deliverable")
     table.add_column("points", justify="right")

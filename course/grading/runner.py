@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course.manifest import REPO_ROOT, Manifest
+from course.merge import Conflict, find_conflicts
 
 MAX_RESTARTS = 3
 # The only pytest plugins the grading tests use. Installed plugins are not loaded
@@ -69,6 +70,30 @@ class GradingRun:
     tests: list[TestResult] = field(default_factory=list)
     error: str | None = None  # set when the grader itself could not run
     duration: float = 0.0
+    conflicts: list[Conflict] = field(default_factory=list)  # unresolved merge conflicts
+
+
+def conflict_message(conflicts: list[Conflict]) -> str:
+    """One sentence for every check that unresolved merge conflicts keep from running."""
+    where = ", ".join(map(str, conflicts[:3])) + (" ..." if len(conflicts) > 3 else "")
+    return (
+        f"unresolved merge conflict in {where}: keep what both sides need between "
+        "<<<<<<< and >>>>>>>, delete the marker lines, then grade again (checks are "
+        "not graded while a conflict is left)"
+    )
+
+
+def _blame_conflicts(tests: list[TestResult], conflicts: list[Conflict]) -> None:
+    """Give every failed check the conflict as its cause: the one thing to fix first.
+
+    A conflicted module does not even parse, and what imports it fails in many ways;
+    one message instead of that cascade. The check's own message moves to its output.
+    """
+    message = conflict_message(conflicts)
+    for test in tests:
+        if test.status in ("fail", "error"):
+            test.output = "\n".join(filter(None, [test.message, test.output]))
+            test.message = message
 
 
 def _read_events(path: Path) -> list[dict[str, object]]:
@@ -272,7 +297,7 @@ def grade(
     """
     start = time.monotonic()
     steps = _selection(manifest, steps)
-    run = GradingRun(target=target.resolve(), steps=steps)
+    run = GradingRun(target=target.resolve(), steps=steps, conflicts=find_conflicts(target))
     key = (run.target, steps, work_dir.resolve(), test_timeout, database_url, limits)
     if standby is not None and (standby.key != key or not standby.release()):
         standby.close()
@@ -359,5 +384,7 @@ def grade(
             if "File too large" in result.message and OUTPUT_LIMIT not in result.message:
                 result.message += f" ({OUTPUT_LIMIT}: {limits.output_mb} MB)"
     run.tests = [results[nodeid] for nodeid in order]
+    if run.conflicts:
+        _blame_conflicts(run.tests, run.conflicts)
     run.duration = round(time.monotonic() - start, 2)
     return run

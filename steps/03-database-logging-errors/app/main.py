@@ -13,6 +13,10 @@ from app.api.v1.router import api_v1_router
 from app.core.config import Settings, get_settings
 
 
+# TODO(step 3): in create_app(), take a `database: DatabaseManager | None = None`
+# argument (default: database_manager), configure logging with setup_logging(),
+# connect the database in the lifespan and disconnect it on shutdown, keep it on
+# app.state.database, and register the error handlers.
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI application.
 
@@ -20,12 +24,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings: configuration; defaults to the process-wide settings.
     """
     settings = settings or get_settings()
-    # TODO(step 3): accept a `database: DatabaseManager | None = None` argument
-    # (default: database_manager) and configure logging here with setup_logging().
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # TODO(step 3): connect the database on start-up, disconnect on shutdown.
         yield
 
     app = FastAPI(
@@ -39,10 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{settings.API_V1_PREFIX}/openapi.json" if settings.DEBUG else None,
         swagger_ui_parameters={"persistAuthorization": True},
     )
-    # TODO(step 3): keep the database on app.state and register the error handlers.
-    # TODO(step 7): add the middleware: CORS (add_cors_middleware), request logging
-    # and request id. Middleware added last runs first: the request id must be
-    # outermost so that every log line and every response carries it.
 
     app.include_router(api_v1_router, prefix=settings.API_V1_PREFIX)
     return app

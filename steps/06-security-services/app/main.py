@@ -54,9 +54,6 @@ def create_app(
     app.state.database = database
 
     register_exception_handlers(app)
-    # TODO(step 7): add the middleware: CORS (add_cors_middleware), request logging
-    # and request id. Middleware added last runs first: the request id must be
-    # outermost so that every log line and every response carries it.
 
     app.include_router(api_v1_router, prefix=settings.API_V1_PREFIX)
     return app

@@ -4,6 +4,10 @@
 and the versioned API into one FastAPI app; `app` is the instance uvicorn serves.
 """
 
+# TODO(step 7): in create_app(), after register_exception_handlers(app), add the
+# middleware: CORS (add_cors_middleware), request logging and request id.
+# Middleware added last runs first: the request id must be outermost, so that
+# every log line and every response carries it.
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -54,9 +58,6 @@ def create_app(
     app.state.database = database
 
     register_exception_handlers(app)
-    # TODO(step 7): add the middleware: CORS (add_cors_middleware), request logging
-    # and request id. Middleware added last runs first: the request id must be
-    # outermost so that every log line and every response carries it.
 
     app.include_router(api_v1_router, prefix=settings.API_V1_PREFIX)
     return app

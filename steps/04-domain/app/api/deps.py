@@ -3,7 +3,9 @@
 Step 6 adds the session, repository and service providers and the current user.
 """
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from app.core.database import DatabaseManager
 
@@ -12,3 +14,6 @@ async def get_database(request: Request) -> DatabaseManager:
     """Return the database manager the app was created with."""
     database: DatabaseManager = request.app.state.database
     return database
+
+
+DatabaseDep = Annotated[DatabaseManager, Depends(get_database)]

@@ -46,7 +46,6 @@ def error_response(
         "message": message,
         "detail": detail,
         "status_code": status_code,
-        # TODO(step 7): add "request_id" (see app/middleware/request_id.py).
     }
     return JSONResponse(body, status_code=status_code, headers=headers)
 

@@ -35,6 +35,8 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 VALIDATION_ERROR_KEYS = ("loc", "msg", "type")
 
 
+# TODO(step 7): put "request_id": get_request_id() in every envelope
+# (get_request_id is in app/middleware/request_id.py).
 def error_response(
     status_code: int,
     message: str,
@@ -46,7 +48,6 @@ def error_response(
         "message": message,
         "detail": detail,
         "status_code": status_code,
-        # TODO(step 7): add "request_id" (see app/middleware/request_id.py).
     }
     return JSONResponse(body, status_code=status_code, headers=headers)
 

@@ -35,9 +35,10 @@ async def get_database(request: Request) -> DatabaseManager:
     return database
 
 
-async def get_db(
-    database: Annotated[DatabaseManager, Depends(get_database)],
-) -> AsyncIterator[AsyncSession]:
+DatabaseDep = Annotated[DatabaseManager, Depends(get_database)]
+
+
+async def get_db(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
     """Yield the request's session; it commits when the endpoint returns without error."""
     async with database.get_session() as session:
         yield session

@@ -23,4 +23,3 @@ async def health() -> HealthResponse:
     """Liveness: answers as long as the process runs; touches no database."""
     # TODO(step 2): implement this function (see its docstring)
     raise NotImplementedError
-

@@ -6,4 +6,3 @@ from app.api.v1 import health_router
 
 api_v1_router = APIRouter()
 # TODO(step 2): include the health router.
-# TODO(step 7): include the auth and user routers.

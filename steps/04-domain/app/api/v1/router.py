@@ -6,4 +6,3 @@ from app.api.v1 import health_router
 
 api_v1_router = APIRouter()
 api_v1_router.include_router(health_router.router)
-# TODO(step 7): include the auth and user routers.

@@ -1,0 +1,1 @@
+"""User management backend built with FastAPI, in Clean Architecture layers."""

@@ -1,0 +1,1 @@
+"""Cross-cutting infrastructure used by every layer: configuration, database, logging, errors."""

@@ -1,0 +1,1 @@
+"""Domain layer: what the data looks like, independent of HTTP and storage details."""

@@ -1,0 +1,1 @@
+"""ORM models (SQLAlchemy 2, typed mappings)."""

@@ -1,0 +1,1 @@
+"""Pydantic schemas that describe request and response bodies."""

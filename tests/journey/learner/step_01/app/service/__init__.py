@@ -1,0 +1,1 @@
+"""Services: the business rules of the application."""

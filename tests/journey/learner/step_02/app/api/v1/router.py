@@ -1,0 +1,9 @@
+"""Version 1 of the API: every router, gathered under one prefix in `main.py`."""
+
+from fastapi import APIRouter
+
+from app.api.v1.health_router import router as health_router
+
+api_v1_router = APIRouter()
+api_v1_router.include_router(health_router)
+# TODO(step 7): include the auth and user routers.

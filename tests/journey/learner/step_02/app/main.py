@@ -1,0 +1,54 @@
+"""The application factory.
+
+`create_app()` builds a fully configured FastAPI application; `app` at the bottom
+is the instance `uvicorn app.main:app` serves. Tests call `create_app()` with their
+own settings instead of importing `app`.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from loguru import logger
+
+from app.api.v1.router import api_v1_router
+from app.core.config import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the FastAPI application.
+
+    Args:
+        settings: configuration; defaults to the process-wide settings.
+    """
+    config = settings if settings is not None else get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        logger.info("{} {} starting ({})", config.PROJECT_NAME, config.VERSION, config.ENVIRONMENT)
+        yield
+        logger.info("{} stopped", config.PROJECT_NAME)
+
+    # The interactive documentation lists every route, so only DEBUG shows it.
+    docs_url: str | None = None
+    redoc_url: str | None = None
+    openapi_url: str | None = None
+    if config.DEBUG:
+        docs_url = "/docs"
+        redoc_url = "/redoc"
+        openapi_url = f"{config.API_V1_PREFIX}/openapi.json"
+
+    application = FastAPI(
+        title=config.PROJECT_NAME,
+        version=config.VERSION,
+        description=config.PROJECT_DESCRIPTION,
+        docs_url=docs_url,
+        redoc_url=redoc_url,
+        openapi_url=openapi_url,
+        lifespan=lifespan,
+    )
+    application.include_router(api_v1_router, prefix=config.API_V1_PREFIX)
+    return application
+
+
+app = create_app()

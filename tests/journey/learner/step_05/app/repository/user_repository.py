@@ -1,0 +1,74 @@
+"""Data access for users."""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.domain.models.user import User
+from app.domain.schemas.common import SortField, SortOrder
+from app.repository.base import BaseRepository
+from app.utils.pagination import escape_like, page_offset
+
+# The only columns a client may sort by (see PaginationParams.sort_by).
+SORTABLE_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
+    "created_at": User.created_at,
+    "updated_at": User.updated_at,
+    "email": User.email,
+    "full_name": User.full_name,
+    "role": User.role,
+}
+
+
+class UserRepository(BaseRepository[User]):
+    """Reads and writes `users`; emails are compared lower-cased."""
+
+    model = User
+
+    async def get_by_email(self, email: str) -> User | None:
+        """Return the live user with this email, ignoring case."""
+        wanted = email.strip().lower()
+        stmt = self._live().filter(func.lower(User.email) == wanted)
+        return await self.session.scalar(stmt)
+
+    async def email_exists(self, email: str) -> bool:
+        """Return whether a live user already has this email, ignoring case."""
+        wanted = email.strip().lower()
+        condition = exists().where(
+            User.deleted_at.is_(None),
+            func.lower(User.email) == wanted,
+        )
+        answer = await self.session.scalar(select(condition))
+        return bool(answer)
+
+    async def get_users(
+        self,
+        page: int = 1,
+        limit: int = 20,
+        search: str | None = None,
+        sort_by: SortField = "created_at",
+        sort_order: SortOrder = "desc",
+    ) -> tuple[list[User], int]:
+        """Return one page of users and the total, optionally searched and sorted."""
+        # The schema already restricts sort_by; check again, since not every
+        # caller goes through the schema.
+        sort_column = SORTABLE_COLUMNS.get(sort_by)
+        if sort_column is None:
+            raise ValueError(f"sorting users by {sort_by!r} is not allowed")
+        if sort_order == "asc":
+            ordering: ColumnElement[Any] = sort_column.asc()
+        else:
+            ordering = sort_column.desc()
+
+        conditions: list[ColumnElement[bool]] = []
+        if search is not None and search != "":
+            like_pattern = "%" + escape_like(search) + "%"
+            conditions.append(
+                or_(
+                    User.email.ilike(like_pattern, escape="\\"),
+                    User.full_name.ilike(like_pattern, escape="\\"),
+                )
+            )
+
+        skip = page_offset(page, limit)
+        return await self.get_all(offset=skip, limit=limit, filters=conditions, order_by=[ordering])

@@ -1,0 +1,116 @@
+"""Business rules for managing users."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from app.core.exceptions import BadRequestException, ConflictException, NotFoundException
+from app.core.security import hash_password
+from app.domain.models.user import User, UserRole
+from app.domain.schemas.common import PaginationParams
+from app.domain.schemas.user import (
+    UserCreate,
+    UserListResponse,
+    UserResponse,
+    UserSelfUpdate,
+    UserUpdate,
+)
+from app.repository.user_repository import UserRepository
+from app.utils.pagination import total_pages
+
+EMAIL_TAKEN = "A user with this email already exists"
+
+
+class UserService:
+    """Creates, reads, updates and deletes users, enforcing the rules around them."""
+
+    def __init__(self, repository: UserRepository) -> None:
+        self.repository = repository
+
+    async def create_user(self, data: UserCreate) -> User:
+        """Create a user with a hashed password; 409 if the email is taken."""
+        email = data.email.lower()
+        taken = await self.repository.email_exists(email)
+        if taken:
+            raise ConflictException(EMAIL_TAKEN)
+
+        hashed = await hash_password(data.password)
+        new_user = User(
+            email=email,
+            full_name=data.full_name,
+            role=str(data.role),
+            password_hash=hashed,
+        )
+        try:
+            created = await self.repository.create(new_user)
+        except IntegrityError as error:
+            # Two registrations of one email can both pass the check above; the
+            # unique index stops the second one, and it gets the same 409.
+            raise ConflictException(EMAIL_TAKEN) from error
+        return created
+
+    async def get_user(self, user_id: uuid.UUID) -> User:
+        """Return a live user; 404 if there is none."""
+        found = await self.repository.get_by_id(user_id)
+        if found is not None:
+            return found
+        raise NotFoundException("User", user_id)
+
+    async def list_users(self, params: PaginationParams) -> UserListResponse:
+        """Return one page of users, searched and sorted as `params` say."""
+        rows, total = await self.repository.get_users(
+            params.page,
+            params.limit,
+            search=params.search,
+            sort_by=params.sort_by,
+            sort_order=params.sort_order,
+        )
+        responses: list[UserResponse] = []
+        for row in rows:
+            responses.append(UserResponse.model_validate(row))
+        return UserListResponse(
+            items=responses,
+            page=params.page,
+            limit=params.limit,
+            total=total,
+            total_pages=total_pages(total, params.limit),
+        )
+
+    async def update_user(self, user_id: uuid.UUID, data: UserUpdate) -> User:
+        """Apply the fields present in `data`; 404 if the user does not exist."""
+        changes: dict[str, Any] = {}
+        for name, value in data.model_dump(exclude_unset=True).items():
+            if value is None:
+                # An explicit null means "leave it": none of these columns is nullable.
+                continue
+            changes[name] = value.value if isinstance(value, UserRole) else value
+
+        updated = await self.repository.update_by_id(user_id, changes)
+        if updated is None:
+            raise NotFoundException("User", user_id)
+        return updated
+
+    async def update_profile(self, user: User, data: UserSelfUpdate) -> User:
+        """Let a user change their own name and/or password."""
+        changes: dict[str, Any] = {}
+        if data.password is not None:
+            changes["password_hash"] = await hash_password(data.password)
+        if data.full_name is not None:
+            changes["full_name"] = data.full_name
+        if len(changes) == 0:
+            return user
+
+        updated = await self.repository.update_by_id(user.id, changes)
+        if updated is None:
+            # Deleted between the authentication and this update.
+            raise NotFoundException("User", user.id)
+        return updated
+
+    async def delete_user(self, user_id: uuid.UUID, *, acting_user_id: uuid.UUID) -> None:
+        """Soft-delete a user; 400 for yourself, 404 if there is no such user."""
+        if acting_user_id == user_id:
+            raise BadRequestException("You cannot delete your own account")
+        deleted = await self.repository.soft_delete(user_id)
+        if not deleted:
+            raise NotFoundException("User", user_id)

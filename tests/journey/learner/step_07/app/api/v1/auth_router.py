@@ -1,0 +1,53 @@
+"""Registration, login and token refresh."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.api.deps import AuthServiceDep
+from app.domain.schemas.auth import RefreshRequest, TokenResponse
+from app.domain.schemas.common import ErrorResponse
+from app.domain.schemas.user import UserRegister, UserResponse
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/register",
+    response_model=UserResponse,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"model": ErrorResponse, "description": "Email already registered"}},
+)
+async def register(data: UserRegister, auth_service: AuthServiceDep) -> UserResponse:
+    """Create your own account; it always gets the `user` role."""
+    new_user = await auth_service.register(data)
+    return UserResponse.model_validate(new_user)
+
+
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    responses={
+        401: {"model": ErrorResponse, "description": "Wrong email or password"},
+        403: {"model": ErrorResponse, "description": "Account deactivated"},
+    },
+)
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth_service: AuthServiceDep
+) -> TokenResponse:
+    """Exchange email (as `username`) and password for a token pair (OAuth2 password flow)."""
+    # OAuth2's password flow calls the field `username`; here it holds the email.
+    email = form.username
+    return await auth_service.login(email=email, password=form.password)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    responses={401: {"model": ErrorResponse, "description": "Invalid refresh token"}},
+)
+async def refresh(data: RefreshRequest, auth_service: AuthServiceDep) -> TokenResponse:
+    """Exchange a valid refresh token for a new token pair."""
+    token = data.refresh_token
+    return await auth_service.refresh(token)
