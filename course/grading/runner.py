@@ -4,11 +4,18 @@ The process may die with the learner's code (`os._exit()`, a crash in C code) or
 run out of time. Results are streamed to a file as they happen, so the runner
 knows which check was running; it records that check as an error and starts a
 new process for the checks that are left, a few times at most.
+
+The process, and everything the learner's code and the checks start, runs in a
+sandbox where bubblewrap can make one (`sandbox_command`): no network but its own
+loopback, no other processes, a read-only file system with a private /tmp and the
+home folder hidden, and an environment holding only what the grader sets. Where it
+cannot, grading runs unsandboxed and the run says so (`GradingRun.isolation`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -22,6 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from course.manifest import REPO_ROOT, Manifest
 from course.merge import Conflict, find_conflicts
@@ -71,6 +79,7 @@ class GradingRun:
     error: str | None = None  # set when the grader itself could not run
     duration: float = 0.0
     conflicts: list[Conflict] = field(default_factory=list)  # unresolved merge conflicts
+    isolation: str = "none"  # how the learner's code ran: "bubblewrap" (sandboxed) or "none"
 
 
 def conflict_message(conflicts: list[Conflict]) -> str:
@@ -116,7 +125,8 @@ def bytecode_cache() -> str | None:
     would compile pytest, SQLAlchemy and FastAPI again in every grading process, for
     seconds each; a per-user cache folder outside any project avoids that. A cache
     folder already in use (PYTHONPYCACHEPREFIX) is kept. The learner's modules are
-    never cached (see `learner_code`).
+    never cached (see `learner_code`). In the sandbox the cache is read-only (no
+    submission writes bytecode another one loads): only unsandboxed runs fill it.
     """
     if sys.pycache_prefix:
         return sys.pycache_prefix
@@ -134,18 +144,155 @@ def bytecode_cache() -> str | None:
     return str(folder)
 
 
-def _clean_environment(database_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in LEARNER_SETTINGS}
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+# --- the sandbox ------------------------------------------------------------------------
+
+BUBBLEWRAP = "bubblewrap"  # GradingRun.isolation: the learner's code ran in the sandbox
+NO_ISOLATION = "none"  # ... it ran with the grader's own rights, network and files
+BWRAP = "bwrap"  # the bubblewrap command, looked up on PATH
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+# Namespaces of its own: a network with nothing but its loopback, no process but its
+# own, and its own System V IPC, host name and cgroup view.
+NAMESPACES = ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+              "--unshare-cgroup-try")  # fmt: skip
+# Folders the sandbox sees empty (a fresh tmpfs each), besides the home folder: where
+# other processes keep their files and sockets (the machine's PostgreSQL listens in
+# /run/postgresql; a read-only mount does not stop connecting to a Unix socket).
+HIDDEN = ("/tmp", "/var/tmp", "/run", "/var/run", "/home", "/root")
+# Each of those tmpfs holds at most this much: files there are memory, which RLIMIT_AS
+# does not count (a grading writes a few MB: the snapshot, copies, SQLite databases).
+TMPFS_BYTES = 1024 * 1024 * 1024
+
+
+def grading_environment(database_url: str | None) -> dict[str, str]:
+    """The whole environment of a grading process: only what the grader sets.
+
+    Nothing comes from the caller's environment (its secrets, TEST_POSTGRES_URL, the
+    learner's settings): the search path, the home folder (empty in the sandbox), the
+    locale, pytest's and Python's switches, and the grading database, if any.
+    """
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{SYSTEM_PATH}",
+        "HOME": str(Path.home()),
+        "LANG": "C.UTF-8",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
     cache = bytecode_cache()
     if cache:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = cache
     else:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     if database_url:
         env["GRADE_DATABASE_URL"] = database_url
     return env
+
+
+def _outermost(paths: Sequence[Path]) -> list[Path]:
+    """The existing `paths`, resolved, without those inside another one (shortest first)."""
+    found = sorted({p.resolve() for p in paths if p.exists()}, key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for path in found:
+        if not any(path.is_relative_to(other) for other in kept):
+            kept.append(path)
+    return kept
+
+
+def _runtime_paths() -> list[Path]:
+    """What the grading process reads to run at all: the course, Python, its libraries."""
+    paths = [REPO_ROOT, Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+             Path(sys.base_exec_prefix), Path(sys.executable).resolve().parent.parent]  # fmt: skip
+    paths += [Path(entry) for entry in sys.path if entry]
+    return paths
+
+
+def sandbox_command(
+    args: Sequence[str],
+    env: dict[str, str],
+    *,
+    readable: Sequence[Path] = (),
+    writable: Sequence[Path] = (),
+) -> list[str]:
+    """`args` run in a bubblewrap sandbox, with exactly `env` as its environment.
+
+    The file system is the machine's, read-only, except that /tmp (a fresh tmpfs), the
+    home folder and the other `HIDDEN` folders are empty; of what they hold, the sandbox
+    sees only what the grading process needs to run (the repository, Python) and
+    `readable`, read-only, and `writable`, read-write. `--die-with-parent` ends the
+    sandbox with the thread that started it; killing bwrap ends every process inside.
+    """
+    hidden = _outermost([Path(p) for p in (*HIDDEN, env["HOME"])])
+    command = [
+        shutil.which(BWRAP) or BWRAP, "--ro-bind", "/", "/", *NAMESPACES, "--die-with-parent",
+        "--new-session", "--cap-drop", "ALL", "--proc", "/proc", "--dev", "/dev",
+    ]  # fmt: skip
+    for path in hidden:
+        command += ["--size", str(TMPFS_BYTES), "--tmpfs", str(path)]
+    inside = [p for p in _outermost([*_runtime_paths(), *readable])
+              if any(p.is_relative_to(h) for h in hidden)]  # fmt: skip
+    for path in inside:
+        command += ["--ro-bind", str(path), str(path)]
+    for path in _outermost(writable):
+        command += ["--bind", str(path), str(path)]
+    command += ["--chdir", str(REPO_ROOT), "--clearenv"]
+    for name, value in env.items():
+        command += ["--setenv", name, value]
+    return [*command, "--", *args]
+
+
+@functools.cache
+def sandbox_problem() -> str | None:
+    """Why grading processes cannot run in the sandbox here, or None if they can.
+
+    A probe, once per process: Python started in the sandbox as a grading process would
+    be (bwrap missing, or the kernel refusing the namespaces, fails it).
+    """
+    if shutil.which(BWRAP) is None:
+        return "bubblewrap (bwrap) is not installed"
+    env = grading_environment(None)
+    try:
+        probe = subprocess.run(
+            sandbox_command([sys.executable, "-c", "pass"], env), env=env,
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap could not be run: {exc}"
+    if probe.returncode != 0:
+        said = probe.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        return f"bwrap failed (exit code {probe.returncode}): {said[-1] if said else ''}".strip()
+    return None
+
+
+def isolation() -> str:
+    """How grading processes run on this machine: BUBBLEWRAP, or NO_ISOLATION."""
+    return NO_ISOLATION if sandbox_problem() else BUBBLEWRAP
+
+
+def _database_folders(database_url: str | None) -> list[Path]:
+    """The folders a grading database needs in the sandbox: its Unix socket's, if any.
+
+    The sandbox has no network: a PostgreSQL server is reachable only through a socket
+    in a folder of its own (`postgresql+asyncpg://user@/db?host=/that/folder`, see
+    `course.databases.grading_database`), never over TCP.
+    """
+    if not database_url or not urlsplit(database_url).scheme.startswith("postgresql"):
+        return []
+    hosts = parse_qs(urlsplit(database_url).query).get("host", [])
+    folders = [Path(host) for host in hosts if host.startswith("/")]
+    if not folders:
+        raise ValueError(
+            "a grading process in the sandbox reaches PostgreSQL only through a Unix socket "
+            f"(...?host=/socket/folder), not {_without_password(database_url)}: "
+            "see course.databases.grading_database"
+        )
+    return folders
+
+
+def _without_password(url: str) -> str:
+    """`url` without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
 
 
 @dataclass(frozen=True)
@@ -171,20 +318,39 @@ class Limits:
 
 def _start_pytest(
     args: list[str],
-    env: dict[str, str],
+    *,
+    target: Path,
+    events_file: Path,
+    database_url: str | None,
     log: Path,
     limits: Limits | None = None,
     pass_fds: tuple[int, ...] = (),
-) -> subprocess.Popen[bytes]:
-    """Start pytest in its own process group, its output appended to `log`."""
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a grading process, its output appended to `log`; return it and its isolation.
+
+    The one place that decides how a grading process starts (`grade`, `Standby`, and so
+    watch mode and every submission of a batch): in its own process group, with the
+    grader's environment only, in the sandbox wherever there can be one. It reads the
+    target and the database's socket folder, and writes only the events file.
+    """
+    how = isolation()
+    sandboxed = how == BUBBLEWRAP
+    env = grading_environment(database_url)
+    command = list(args)
+    if sandboxed:
+        cache = env.get("PYTHONPYCACHEPREFIX")
+        # The bytecode cache is read-only in there: no submission writes what others load.
+        readable = [target, *_database_folders(database_url), *([Path(cache)] if cache else [])]
+        command = sandbox_command(args, env, readable=readable, writable=[events_file.parent])
     # Only a grading run that asks for limits pays for preexec_fn (it is not thread-safe).
     preexec = limits.apply if limits and (limits.memory_mb or limits.output_mb) else None
     with log.open("a", encoding="utf-8") as out:
-        return subprocess.Popen(
-            args, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=preexec,
             pass_fds=pass_fds,
         )  # fmt: skip
+    return process, how
 
 
 def _finish_pytest(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, bool]:
@@ -243,13 +409,11 @@ class Standby:
         read, self._go = os.pipe()
         try:
             args = _pytest_args(target.resolve(), self.events_file, test_timeout)
-            self.process = _start_pytest(
-                [*args, f"--grade-standby={read}", *selection],
-                _clean_environment(database_url),
-                self.log,
-                limits,
-                pass_fds=(read,),
-            )
+            self.process, self.isolation = _start_pytest(
+                [*args, f"--grade-standby={read}", *selection], target=target.resolve(),
+                events_file=self.events_file, database_url=database_url, log=self.log,
+                limits=limits, pass_fds=(read,),
+            )  # fmt: skip
         except BaseException:
             os.close(self._go)
             raise
@@ -294,8 +458,12 @@ def grade(
     `budget` bounds the whole run in seconds; `limits` caps the memory and the
     output of the process that runs the learner's code. A `standby` started with the
     same target, steps and options does the first attempt (any other is closed).
+    The run's `isolation` says whether the code ran in the sandbox; there, a PostgreSQL
+    `database_url` must name a Unix socket (`course.databases.grading_database`).
     """
     start = time.monotonic()
+    if isolation() == BUBBLEWRAP:
+        _database_folders(database_url)  # raises for a database the sandbox cannot reach
     steps = _selection(manifest, steps)
     run = GradingRun(target=target.resolve(), steps=steps, conflicts=find_conflicts(target))
     key = (run.target, steps, work_dir.resolve(), test_timeout, database_url, limits)
@@ -313,16 +481,19 @@ def grade(
 
     base_args = _pytest_args(run.target, events_file, test_timeout)
     selection = [f"{manifest.step(n).test_dir}" for n in steps]
-    env = _clean_environment(database_url)
     results: dict[str, TestResult] = {}
     order: list[str] = []
 
     for attempt in range(MAX_RESTARTS + 1):
         left = budget - (time.monotonic() - start)
         if standby is not None and attempt == 0:
+            run.isolation = standby.isolation
             code, timed_out = _finish_pytest(standby.process, left)
         else:
-            process = _start_pytest(base_args + selection, env, log, limits)
+            process, run.isolation = _start_pytest(
+                base_args + selection, target=run.target, events_file=events_file,
+                database_url=database_url, log=log, limits=limits,
+            )  # fmt: skip
             code, timed_out = _finish_pytest(process, left)
         flooded = bool(
             limits and limits.output_mb and log.stat().st_size >= limits.output_mb * 1024 * 1024
