@@ -5,6 +5,7 @@ python -m course grade DIR1 DIR2 ... | --class DIR     (batch: a gradebook and a
 python -m course watch [TARGET]
 python -m course start N [--force]
 python -m course next [TARGET] [--force] [--dry-run]   (step N to N+1, keeping your code)
+python -m course docs [--check]     (the generated sections of the docs pages, in place)
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from course.manifest import REPO_ROOT, load_manifest
 
@@ -48,13 +51,13 @@ def grade_one(args: argparse.Namespace) -> int:
         write_json,
         write_junit,
     )
-    from course.grading.runner import Limits, grade
+    from course.grading.runner import BUBBLEWRAP, Limits, grade, isolation, sandbox_problem
 
     console = Console()
     manifest = load_manifest()
     target = Path(args.target).resolve()
     if not target.is_dir():
-        console.print(f"[red]Nothing to grade at {target}[/]: no such folder.")
+        console.print(f"[red]Nothing to grade at {escape(str(target))}[/]: no such folder.")
         if target == WORKSPACE:
             console.print("Create your workspace first:  nox -s start -- 1")
         return 2
@@ -67,14 +70,17 @@ def grade_one(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         database_url = None
         if args.database == "postgresql":
-            server = os.environ.get("TEST_POSTGRES_URL")
-            if not server:
-                console.print("[red]--database postgresql needs TEST_POSTGRES_URL[/]")
-                return 2
-            from course.databases import throwaway_database  # SQLAlchemy: only when needed
+            # SQLAlchemy: only when needed. A private cluster the sandbox can reach.
+            from course.databases import DatabaseUnavailable, grading_database
 
-            database_url = stack.enter_context(throwaway_database(server))
-        with console.status(f"Grading {target.name} ..."):
+            try:
+                database_url = stack.enter_context(
+                    grading_database(sandboxed=isolation() == BUBBLEWRAP)
+                )
+            except DatabaseUnavailable as exc:
+                console.print(Text(f"--database postgresql: {exc}", style="red"))
+                return 2
+        with console.status(Text(f"Grading {target.name} ...")):
             run = grade(
                 target,
                 manifest,
@@ -88,11 +94,20 @@ def grade_one(args: argparse.Namespace) -> int:
     report = build_report(run, manifest)
     write_json(report, out / "grade-report.json")
     write_junit(report, out / "junit.xml")
-    print_scoreboard(report, console)
+    unsandboxed = (
+        f"isolation: none — the code under test ran unsandboxed, with the grader's network, "
+        f"files and environment ({sandbox_problem()})" if run.isolation != BUBBLEWRAP else ""
+    )  # fmt: skip
     if args.summary_md:
+        note = f"\n**{unsandboxed}**\n" if unsandboxed else ""
         with Path(args.summary_md).open("a", encoding="utf-8") as summary:
-            summary.write(scoreboard_markdown(report))
-    console.print(f"Reports: {_shown(out / 'grade-report.json')}, {_shown(out / 'junit.xml')}")
+            summary.write(scoreboard_markdown(report) + note)
+    # The score and what is next come last: the line a learner reads when it ends.
+    reports = f"Reports: {_shown(out / 'grade-report.json')}, {_shown(out / 'junit.xml')}"
+    if unsandboxed:
+        console.print(Text(unsandboxed, style="yellow bold"), soft_wrap=True)
+    print_scoreboard(report, console, footer=f"{reports} (graded in {report['duration_s']} s, "
+                     f"isolation: {run.isolation})")  # fmt: skip
     if report["status"] == "error":
         return 2
     if args.strict and report["points"] < report["max_points"]:
@@ -114,12 +129,13 @@ def batch_command(args: argparse.Namespace) -> int:
     from course.batch import OK, BatchOptions, Outcome, discover, grade_batch
     from course.dashboard import write_pages
     from course.gradebook import class_stats, summary_markdown, write_csv
+    from course.grading.runner import BUBBLEWRAP, isolation, sandbox_problem
 
     console = Console()
     manifest = load_manifest()
     missing = [t for t in [*args.targets, *args.classes] if not Path(t).is_dir()]
     if missing:
-        console.print(f"[red]Nothing to grade at {', '.join(missing)}[/]: no such folder.")
+        console.print(f"[red]Nothing to grade at {escape(', '.join(missing))}[/]: no such folder.")
         return 2
     submissions = discover([Path(t) for t in args.targets], [Path(c) for c in args.classes])
     if not submissions:
@@ -140,8 +156,13 @@ def batch_command(args: argparse.Namespace) -> int:
     )
     console.print(
         f"Grading {len(submissions)} submissions, {options.jobs} at a time "
-        f"(budget {options.budget:.0f} s, memory {options.memory_mb or 'unlimited'} MB each)"
+        f"(budget {options.budget:.0f} s, memory {options.memory_mb or 'unlimited'} MB each, "
+        f"isolation: {isolation()})"
     )
+    if isolation() != BUBBLEWRAP:
+        console.print(Text(f"isolation: none — every submission's code runs unsandboxed, with "
+                           f"this machine's network, files and rights ({sandbox_problem()})",
+                           style="yellow bold"), soft_wrap=True)  # fmt: skip
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -167,8 +188,10 @@ def batch_command(args: argparse.Namespace) -> int:
                 shown.append(outcome)
                 if outcome.status != OK:
                     progress.console.print(
-                        f"  [red]{outcome.submission.name}: {outcome.status}[/] "
-                        f"{outcome.detail[:100]}"
+                        Text.assemble(
+                            (f"  {outcome.submission.name}: {outcome.status}", "red"),
+                            f" {outcome.detail[:100]}",
+                        )
                     )
 
         outcomes = grade_batch(submissions, out, options, update)
@@ -187,9 +210,9 @@ def batch_command(args: argparse.Namespace) -> int:
         f"{stats.full_marks} with full marks, {len(outcomes) - stats.graded} with grading problems."
     )
     console.print(
-        f"Gradebook: {_shown(out / 'gradebook.csv')} · summary: {_shown(out / 'summary.md')}"
+        Text(f"Gradebook: {_shown(out / 'gradebook.csv')} · summary: {_shown(out / 'summary.md')}")
     )
-    console.print(f"Dashboard: {_shown(dashboard)}")
+    console.print(Text(f"Dashboard: {_shown(dashboard)}"))
     return 0
 
 
@@ -382,9 +405,28 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
-    console.print(f"API: http://{host}:{port}/api/v1/health · Swagger UI: http://{host}:{port}/docs")
+    console.print(
+        f"API: http://{host}:{port}/api/v1/health · Swagger UI: http://{host}:{port}/docs"
+    )
     return serve(target, ["--host", host, "--port", port, *args.uvicorn_args],
                  lambda text: console.print(escape(text)))  # fmt: skip
+
+
+def digest_command(args: argparse.Namespace) -> int:
+    """Print the grading files' digest; --write publishes it, --check compares."""
+    from course.grading.digest import PUBLISHED, compute_digest
+
+    digest = compute_digest()
+    published = PUBLISHED.read_text(encoding="utf-8").strip() if PUBLISHED.exists() else ""
+    if args.write:
+        PUBLISHED.write_text(digest + "\n", encoding="utf-8")
+        print(f"wrote {PUBLISHED.relative_to(REPO_ROOT)}: {digest}")
+        return 0
+    print(digest)
+    if args.check and digest != published:
+        print(f"{PUBLISHED.relative_to(REPO_ROOT)} is out of date: python -m course digest --write")
+        return 1
+    return 0
 
 
 def checkpoints_command(args: argparse.Namespace) -> int:
@@ -415,6 +457,37 @@ def checkpoints_command(args: argparse.Namespace) -> int:
             shutil.rmtree(STEPS)
         shutil.copytree(fresh, STEPS)
     console.print(f"Wrote {len(manifest.steps)} checkpoints under {_shown(STEPS)}")
+    return 0
+
+
+def docs_command(args: argparse.Namespace) -> int:
+    """Rewrite the generated sections of the docs pages, or (--check) only compare."""
+    from course.docs_tables import DocsError, pages, sections, update_docs
+
+    console = Console(soft_wrap=True)
+    try:
+        changed = update_docs(write=not args.check)
+    except DocsError as exc:
+        console.print(Text.assemble(("The docs' generated sections cannot be made: ", "red"),
+                                    str(exc)))  # fmt: skip
+        return 1
+    for result in changed:
+        if args.check:
+            for drift in result.drifts:
+                console.print(Text(f"  {drift}"))
+            continue
+        names = ", ".join(
+            d.section.name + (" (new)" if d.section.placeholder else "") for d in result.drifts
+        )
+        console.print(Text(f"  docs/{result.page}: updated {names}"))
+    if args.check and changed:
+        console.print("[red]The docs' generated sections are out of date[/]; run "
+                      "`python -m course docs` (or `nox -s checkpoints`).")  # fmt: skip
+        return 1
+    count = sum(len(sections(page.read_text(encoding="utf-8"))) for page in pages())
+    state = "match" if args.check else "now match"
+    console.print(f"[green]{count} generated sections in docs/ {state} the manifest, the "
+                  "grading tests and the solution.[/]")  # fmt: skip
     return 0
 
 
@@ -534,8 +607,13 @@ def main(argv: list[str] | None = None) -> int:
     move.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
     move.add_argument("--force", action="store_true", help="move on though the step is incomplete")
     move.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
-    move.add_argument("--from", dest="from_step", type=int, metavar="N",
-                      help="the step the workspace is on (when it has no .checkpoint.toml)")
+    move.add_argument(
+        "--from",
+        dest="from_step",
+        type=int,
+        metavar="N",
+        help="the step the workspace is on (when it has no .checkpoint.toml)",
+    )
     move.add_argument("--timeout", type=float, default=20, help="seconds per check")
     move.set_defaults(func=next_command)
 
@@ -544,9 +622,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("uvicorn_args", nargs=argparse.REMAINDER, help="passed on to uvicorn")
     run.set_defaults(func=serve_command)
 
+    digest = commands.add_parser("digest", help="the digest of the grading tests and grader")
+    digest.add_argument("--write", action="store_true", help="publish it (course/grading/DIGEST)")
+    digest.add_argument("--check", action="store_true", help="exit 1 unless it is published")
+    digest.set_defaults(func=digest_command)
+
     checkpoints = commands.add_parser("checkpoints", help="regenerate steps/ from the solution")
     checkpoints.add_argument("--check", action="store_true", help="only compare; exit 1 on drift")
     checkpoints.set_defaults(func=checkpoints_command)
+
+    docs = commands.add_parser("docs", help="rewrite the generated sections of docs/ pages")
+    docs.add_argument("--check", action="store_true", help="only compare; exit 1 on drift")
+    docs.set_defaults(func=docs_command)
 
     diff = commands.add_parser("diff", help="compare a submission's step files with the reference")
     diff.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")

@@ -13,6 +13,7 @@ from typing import Any
 
 from course.batch import OK, Outcome
 from course.gradebook import ClassStats, percent, step_points
+from course.grading.report import tests_modified
 from course.manifest import Manifest
 
 CSS = """
@@ -66,6 +67,10 @@ document.querySelectorAll('input[data-filter]').forEach(function (box) {
   });
 });
 """
+
+
+# A submission graded with tests the course did not publish (course/grading/digest.py).
+MODIFIED_BADGE = ' <span class="badge error" title="grading tests modified">tests modified</span>'
 
 
 def color(share: float) -> str:
@@ -271,7 +276,8 @@ def dashboard(outcomes: list[Outcome], manifest: Manifest, stats: ClassStats, ti
         f'</a></td><td class="num">'
         f"{o.report['points'] if o.report else '—'}/{o.report['max_points'] if o.report else '—'}"
         f'</td><td class="num">{percent(o)}%</td><td>{_score_bar(percent(o) / 100)}</td>'
-        f'<td><span class="badge {escape(o.status)}">{escape(o.status)}</span></td>'
+        f'<td><span class="badge {escape(o.status)}">{escape(o.status)}</span>'
+        f"{MODIFIED_BADGE if tests_modified(o.report) else ''}</td>"
         f'<td class="hint">{escape(o.detail[:200])}</td><td class="num">{o.duration:.0f} s</td>'
         f"</tr>"
         for o in outcomes

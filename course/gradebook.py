@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from course.batch import OK, Outcome
+from course.grading.report import tests_modified
 from course.manifest import Manifest
 
 POINTS_ROW_NAME = "POINTS POSSIBLE"
@@ -56,6 +57,13 @@ class ClassStats:
     deliverable_rate: dict[str, float] = field(default_factory=dict)  # share with full marks
     statuses: Counter[str] = field(default_factory=Counter)
     failing: list[FailingCheck] = field(default_factory=list)
+
+
+def grading_tests(outcome: Outcome) -> str:
+    """ "modified" when the submission was graded with tests the course did not publish."""
+    if outcome.report is None:
+        return ""
+    return "modified" if tests_modified(outcome.report) else "published"
 
 
 def percent(outcome: Outcome) -> float:
@@ -115,12 +123,13 @@ def class_stats(outcomes: list[Outcome], manifest: Manifest, steps: list[int]) -
 
 def write_csv(outcomes: list[Outcome], manifest: Manifest, steps: list[int], path: Path) -> None:
     """`gradebook.csv`: a points-possible row, then one row per submission."""
-    columns = ["name", *(f"step_{n:02d}" for n in steps), "total", "percent", "status"]
+    columns = ["name", *(f"step_{n:02d}" for n in steps), "total", "percent", "status",
+               "grading_tests"]  # fmt: skip
     possible = [manifest.step(n).points for n in steps]
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(columns)
-        writer.writerow([POINTS_ROW_NAME, *possible, sum(possible), 100.0, ""])
+        writer.writerow([POINTS_ROW_NAME, *possible, sum(possible), 100.0, "", ""])
         for outcome in outcomes:
             earned = [step_points(outcome.report, n) for n in steps]
             writer.writerow(
@@ -130,6 +139,7 @@ def write_csv(outcomes: list[Outcome], manifest: Manifest, steps: list[int], pat
                     sum(e or 0 for e in earned),
                     percent(outcome),
                     outcome.status,
+                    grading_tests(outcome),
                 ]
             )
 
@@ -161,6 +171,8 @@ def summary_markdown(
     for o in outcomes:
         points = f"{o.report['points']}/{o.report['max_points']}" if o.report else "—"
         note = o.detail.replace("|", "\\|").replace("\n", " ")[:120]
+        if tests_modified(o.report):
+            note = f"**grading tests modified** {note}".strip()
         lines.append(f"| {o.submission.name} | {points} | {percent(o)} | {o.status} | {note} |")
     if stats.failing:
         lines += ["", "## Most common failing checks", ""]

@@ -4,7 +4,10 @@ Like rustlings' watch: the screen shows the current step (the lowest one not at
 full marks), its progress, and the first failing check with its hint and where
 to read. Only that step is graded, plus a quick guard: the earlier steps whose
 files changed, so a regression sends the learner back. When the step is
-complete, the next one is graded at once.
+complete, it says so ("Step N complete") and grades the next one at once. A
+workspace that records its step (`.checkpoint.toml`, written by `nox -s start` and
+`nox -s next`) is watched up to that step: when it is complete, the screen says to
+move on with `nox -s next`, and the watch follows the workspace once it has.
 
 A save must feel instant: while the learner edits, a grading process for the
 current step is already started and waiting (`Standby`), so a save costs the
@@ -21,12 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from course.advance import WorkspaceState
 from course.grading.report import build_report
 from course.grading.runner import Standby, grade
 from course.manifest import Manifest
@@ -42,6 +46,8 @@ class WatchState:
     reports: dict[int, dict[str, Any]] = field(default_factory=dict)  # step -> step entry
     first_failure: dict[str, Any] | None = None  # a test entry of the report
     graded_at: float = 0.0  # time.monotonic() when the result was ready
+    completed: dict[int, str] = field(default_factory=dict)  # newly complete step -> its line
+    cause: dict[str, Any] | None = None  # the report's shared cause of first_failure, if any
 
 
 def watched_file(path: str) -> bool:
@@ -63,11 +69,31 @@ class Watcher:
     ) -> None:
         self.target = target.resolve()
         self.manifest = manifest
-        self.steps = sorted(steps or [s.number for s in manifest.steps])
+        self.chosen = sorted(steps) if steps else None
+        self.checkpoint: int | None = None  # the step the workspace says it is on
+        self.steps: list[int] = []
+        self.follow_workspace()
         self.test_timeout = test_timeout
         self.complete: set[int] = set()
         self.work_dir = Path(tempfile.mkdtemp(prefix="watch-"))
         self.standby: Standby | None = None
+
+    def follow_workspace(self) -> None:
+        """Watch the steps up to the one the workspace is on (all, if it does not say)."""
+        state = None if self.chosen else WorkspaceState.read(self.target)
+        self.checkpoint = state.checkpoint if state else None
+        last = self.checkpoint or len(self.manifest.steps)
+        self.steps = self.chosen or [s.number for s in self.manifest.steps if s.number <= last]
+
+    @property
+    def next_step_due(self) -> bool:
+        """Every watched step is complete, and the workspace has a step after them."""
+        last = len(self.manifest.steps)
+        return (
+            self.checkpoint is not None
+            and self.checkpoint < last
+            and all(n in self.complete for n in self.steps)
+        )
 
     def _grade(self, steps: list[int]) -> dict[str, Any]:
         standby, self.standby = self.standby, None  # used if it is for these steps
@@ -102,19 +128,31 @@ class Watcher:
             owners |= {n for n in self.steps if self.manifest.step(n).declares(relative)}
         return owners
 
-    def check(self, changed: Iterable[str] = ()) -> WatchState:
-        """Grade the current step and the guarded ones; move on while steps are complete."""
+    def check(
+        self, changed: Iterable[str] = (), on_complete: Callable[[int, str], None] | None = None
+    ) -> WatchState:
+        """Grade the current step and the guarded ones; move on while steps are complete.
+
+        `on_complete(step, line)` is told at once of each step that becomes complete,
+        before the next step is graded.
+        """
+        self.follow_workspace()  # `nox -s next` may have moved it on since
         # The guard: a complete step whose file changed is graded again with the current one.
         guard = self.steps_owning(changed) & self.complete
+        completed: dict[int, str] = {}
         while True:
             current = next((n for n in self.steps if n not in self.complete), None)
             todo = sorted(guard | ({current} if current else set()))
             if not todo:
-                return WatchState(current=None, graded_at=time.monotonic())
+                return WatchState(current=None, graded_at=time.monotonic(), completed=completed)
             report = self._grade(todo)
             entries = {s["number"]: s for s in report["steps"]}
             for number, entry in entries.items():
                 if report["status"] != "error" and entry["points"] == entry["max_points"]:
+                    if number not in self.complete:
+                        completed[number] = self.completion(number, entry)
+                        if on_complete:
+                            on_complete(number, completed[number])
                     self.complete.add(number)
                 else:
                     self.complete.discard(number)
@@ -127,25 +165,59 @@ class Watcher:
                 ]  # fmt: skip
                 if current is not None:
                     self.prepare([current])  # the next save most likely grades it again
+                first = failing[0] if failing else None
+                causes = report.get("causes") or []
                 return WatchState(
                     current=current,
                     reports=entries,
-                    first_failure=failing[0] if failing else None,
+                    first_failure=first,
                     graded_at=time.monotonic(),
-                )
+                    completed=completed,
+                    cause=next((c for c in causes if first and first["nodeid"] in c["tests"]),
+                               None),
+                )  # fmt: skip
             # The current step was complete: go straight on to the next one.
+
+    def completion(self, number: int, entry: dict[str, Any]) -> str:
+        """The line that says step `number` is complete, and what comes next."""
+        step = self.manifest.step(number)
+        following = next((n for n in self.steps if n > number and n not in self.complete), None)
+        if following:
+            then = f": on to step {following}"
+        elif self.checkpoint == number and number < len(self.manifest.steps):
+            then = f": nox -s next moves your workspace on to step {number + 1}"
+        else:
+            then = ""
+        return (
+            f"Step {number} complete ({step.title}, {entry['points']}/{entry['max_points']} "
+            f"points){then}"
+        )
 
 
 def render(state: WatchState, watcher: Watcher, console: Console, reason: str = "") -> None:
-    """Clear the screen and show the current step, its progress and the first hint."""
+    """Clear the screen and show the steps just completed, the current step, its progress
+    and the first hint. Learner text is printed as text, never read as Rich markup."""
     console.clear()
     done = len(watcher.complete & set(watcher.steps))
-    console.print(
-        f"[bold]Watching {watcher.target}[/]  ·  {done}/{len(watcher.steps)} steps complete"
-        + (f"  ·  [dim]{reason}[/]" if reason else "")
+    header = Text.assemble(
+        (f"Watching {watcher.target}", "bold"), f"  ·  {done}/{len(watcher.steps)} steps complete"
     )
+    if reason:
+        header.append(f"  ·  {reason}", style="dim")
+    console.print(header)
+    for line in state.completed.values():
+        console.print(Text(f"✔ {line}", style="green bold"))
     if state.current is None:
-        console.print(Panel("[green bold]Every step is complete. Well done![/]", expand=False))
+        if watcher.next_step_due:
+            number = watcher.checkpoint or 0
+            console.print(Panel(
+                Text(f"Step {number} is complete. Carry on to step {number + 1} with your own "
+                     "code: nox -s next (in another terminal; this watch follows).",
+                     style="green bold"),
+                expand=False,
+            ))  # fmt: skip
+        else:
+            console.print(Panel("[green bold]Every step is complete. Well done![/]", expand=False))
         return
     step = watcher.manifest.step(state.current)
     entry = state.reports.get(state.current)
@@ -157,16 +229,30 @@ def render(state: WatchState, watcher: Watcher, console: Console, reason: str = 
             f"{entry['points']}/{entry['max_points']} points",
         )
         for item in entry["deliverables"]:
-            mark = "[green]✔[/]" if item["status"] == "pass" else "[red]✘[/]"
-            table.add_row(f"  {mark} {item['key']} {item['title']}", "",
+            passed = item["status"] == "pass"
+            mark = Text("✔", style="green") if passed else Text("✘", style="red")
+            table.add_row(Text.assemble("  ", mark, f" {item['key']} {item['title']}"), "",
                           f"{item['points']}/{item['max_points']}")  # fmt: skip
     console.print(table)
     if state.first_failure:
         test = state.first_failure
+        message = test["message"] or "failed"
+        if state.cause is not None:
+            # The root error many checks share: said once, with how many it stops.
+            others = len(state.cause["tests"]) - 1
+            plural = "s" if others != 1 else ""
+            message = (
+                f"{state.cause['message']}\n\n(the same error fails {others} other check{plural})"
+            )
         console.print(
             Panel(
-                f"[bold]{test['name']}[/]\n\n{test['message'] or 'failed'}\n\n"
-                f"[dim]Read:[/] {test['docs']}",
+                Group(
+                    Text(test["name"], style="bold"),
+                    Text(),
+                    Text(message),
+                    Text(),
+                    Text.assemble(("Read: ", "dim"), test["docs"]),
+                ),
                 title="First failing check",
                 border_style="red",
                 expand=False,
@@ -191,8 +277,13 @@ def watch(
 
     console = console or Console()
     watcher = Watcher(target, manifest, steps=steps, test_timeout=test_timeout)
+
+    def announce(_step: int, line: str) -> None:
+        # At once: grading the next step takes a while, and the screen is redrawn after it.
+        console.print(Text(f"✔ {line}", style="green bold"))
+
     try:
-        state = watcher.check()
+        state = watcher.check(on_complete=announce)
         render(state, watcher, console)
         if on_result:
             on_result(state)
@@ -205,8 +296,8 @@ def watch(
         ):
             paths = sorted({path for _, path in changes})
             shown = ", ".join(Path(p).name for p in paths[:3])
-            console.print(f"[dim]Changed: {shown} · grading ...[/]")
-            state = watcher.check(paths)
+            console.print(Text(f"Changed: {shown} · grading ...", style="dim"))
+            state = watcher.check(paths, on_complete=announce)
             render(state, watcher, console, f"after saving {shown}")
             if on_result:
                 on_result(state)

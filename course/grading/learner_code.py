@@ -21,6 +21,14 @@ from pathlib import Path
 from types import CodeType, ModuleType, TracebackType
 from typing import Any
 
+from course.grading.hints import (
+    HINT,
+    database_hint,
+    database_unreachable,
+    library_hint,
+    missing_library,
+)
+
 PACKAGE = "app"
 SNAPSHOT_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "venv", ".nox", "__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache",
@@ -89,10 +97,16 @@ def describe_exception(exc: BaseException, snapshot: Snapshot) -> str:
     # Paths inside the private snapshot mean nothing to the learner: show them relative.
     text = str(exc).replace(f"{snapshot.root}/", "").strip().splitlines()
     summary = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-    where = learner_frame(exc.__traceback__, snapshot)
-    if where is not None:
-        file, line, function = where
+    if database_unreachable(exc):
+        # The URL is the cause, not the line that connected: point at the setting.
+        return f"{summary} {HINT} {database_hint()}"
+    found = learner_frame(exc.__traceback__, snapshot)
+    if found is not None:
+        file, line, function = found
         summary += f" (in {function}, {file} line {line})"
+    library = missing_library(exc.name) if isinstance(exc, ModuleNotFoundError) else None
+    if library is not None:
+        summary += f" {HINT} " + library_hint(library, found[0] if found else None)
     return summary
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -45,6 +46,7 @@ def test_saving_a_fix_regrades_and_moves_on(tmp_path: Path) -> None:
         assert first.first_failure is not None
         assert first.first_failure["docs"].startswith("docs/")
         assert "First failing check" in output.getvalue()
+        assert "Step 1 complete" in output.getvalue(), "a complete step is named before the next"
 
         time.sleep(0.5)  # let the file watcher settle before the save
         saved = time.monotonic()
@@ -54,6 +56,7 @@ def test_saving_a_fix_regrades_and_moves_on(tmp_path: Path) -> None:
         fixed = results[-1]
         assert fixed.current is None, "with step 2 fixed, every watched step is complete"
         assert "Every step is complete" in output.getvalue()
+        assert "Step 2 complete" in output.getvalue()
         print(f"save to new result: {fixed.graded_at - saved:.1f} s")
     finally:
         stop.set()
@@ -91,3 +94,29 @@ def test_a_standby_for_other_steps_is_closed_and_the_grading_runs_as_usual(
     assert standby.process.poll() is not None, "the unused standby process must be stopped"
     assert {test.step for test in run.tests} == {2}
     assert any(test.status == "fail" for test in run.tests), "step 2 is not done in this copy"
+
+
+def test_a_workspace_that_finished_its_step_is_told_to_move_on_with_next(tmp_path: Path) -> None:
+    from course.advance import WorkspaceState
+    from course.checkpoints import build
+    from course.watch import Watcher, render
+
+    stages = build(MANIFEST, tmp_path / "stages")
+    workspace = tmp_path / "workspace"
+    shutil.copytree(stages[2].end, workspace)
+    WorkspaceState(2).write(workspace)
+    watcher = Watcher(workspace, MANIFEST, test_timeout=10)
+    assert watcher.steps == [1, 2], "a workspace on step 2 is watched up to step 2"
+    try:
+        state = watcher.check()
+    finally:
+        watcher.close()
+    assert state.current is None and watcher.next_step_due
+    assert "nox -s next" in state.completed[2]
+    console = Console(record=True, width=100)
+    render(state, watcher, console)
+    assert "Carry on to step 3 with your own code: nox -s next" in console.export_text()
+
+    WorkspaceState(3).write(workspace)  # what `nox -s next` does
+    watcher.follow_workspace()
+    assert watcher.steps == [1, 2, 3] and not watcher.next_step_due

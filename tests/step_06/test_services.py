@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from course.grading.fixtures import add_user, count_email, learner_hash, maybe_await
@@ -142,7 +143,8 @@ async def test_get_user_returns_the_user_and_404_for_unknown_or_soft_deleted(
         )
         exc = await raised(lambda: service.get_user(unknown))
         expect_status(exc, 404, "get_user(<unknown id>)")
-        assert exc is not None and message_of(exc) == f"User with id '{unknown}' not found", (
+        assert exc is not None, "expected get_user(<unknown id>) to raise"
+        assert message_of(exc) == f"User with id '{unknown}' not found", (
             f"expected the message \"User with id '{unknown}' not found\", "
             f"found {message_of(exc)!r}"
         )
@@ -153,13 +155,39 @@ async def test_get_user_returns_the_user_and_404_for_unknown_or_soft_deleted(
         )
 
 
+def wrote_none(exc: BaseException) -> bool:
+    """Whether the database refused a NULL: a NOT NULL column written with None."""
+    text = str(exc)
+    return isinstance(exc, IntegrityError) or "NOT NULL" in text or "not-null" in text
+
+
+async def update(user_id: uuid.UUID, data: Any, what: str) -> None:
+    """service.update_user(user_id, data) on a session that commits; a NULL refused by the
+    database fails the check with the reason."""
+    try:
+        async with services() as (service, _):
+            await service.update_user(user_id, data)
+    except Exception as exc:
+        if not wrote_none(exc):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        pytest.fail(
+            f"expected {what} to change the given fields only, found {type(exc).__name__}: "
+            f"{first[:200]} from the repository: update_user must send only the fields that "
+            "were given, data.model_dump(exclude_unset=True); model_dump() sends every field "
+            "of the schema, None for those left out, and the database refuses None in a NOT "
+            "NULL column"
+        )
+
+
 @pytest.mark.grade("D13", 2)
 async def test_update_user_changes_only_the_given_fields(schema: AsyncEngine) -> None:
     from app.domain.schemas.user import UserUpdate
 
     user = await add_user(schema, role="moderator", full_name="Old Name")
-    async with services() as (service, _):
-        await service.update_user(user.id, UserUpdate(full_name="New Name"))
+    await update(
+        user.id, UserUpdate(full_name="New Name"), "update_user(id, UserUpdate(full_name=...))"
+    )
     row = await read_row(schema, user.id)
     assert row is not None, "expected the user to stay in the table after update_user"
     found = (row["full_name"], row["role"], bool(row["is_active"]), row["email"])
@@ -167,14 +195,15 @@ async def test_update_user_changes_only_the_given_fields(schema: AsyncEngine) ->
         "expected update_user(id, UserUpdate(full_name=...)) to change the name only, "
         f"found (full_name, role, is_active, email) = {found}"
     )
-    async with services() as (service, _):
-        await service.update_user(user.id, UserUpdate(is_active=False))
+    await update(
+        user.id, UserUpdate(is_active=False), "update_user(id, UserUpdate(is_active=False))"
+    )
     row = await read_row(schema, user.id)
     assert row is not None, "expected the user to stay in the table after update_user"
-    found = (row["full_name"], row["role"], bool(row["is_active"]))
-    assert found == ("New Name", "moderator", False), (
+    after = (row["full_name"], row["role"], bool(row["is_active"]))
+    assert after == ("New Name", "moderator", False), (
         "expected update_user(id, UserUpdate(is_active=False)) to leave the other fields, "
-        f"found (full_name, role, is_active) = {found}"
+        f"found (full_name, role, is_active) = {after}"
     )
     async with services() as (service, _):
         exc = await raised(lambda: service.update_user(uuid.uuid4(), UserUpdate(full_name="X")))
@@ -247,7 +276,8 @@ async def test_authenticate_gives_one_401_for_unknown_email_and_wrong_password(
     unknown = await raised(lambda: authenticate(new_email("nobody"), PASSWORD))
     expect_status(wrong, 401, "authenticate with a wrong password")
     expect_status(unknown, 401, "authenticate with an unknown email")
-    assert wrong is not None and message_of(wrong) == message_of(unknown), (
+    assert wrong is not None and unknown is not None, "expected authenticate to raise"
+    assert message_of(wrong) == message_of(unknown), (
         "expected the same message for an unknown email and a wrong password (else the answer "
         f"tells which emails have accounts), found {message_of(unknown)!r} and "
         f"{message_of(wrong)!r}"

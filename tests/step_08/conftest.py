@@ -37,6 +37,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from course.grading.fixtures import API, ScratchDatabases
+from course.grading.hints import (
+    DATABASE_UNREACHABLE,
+    HINT,
+    database_hint,
+    library_hint,
+    missing_library,
+)
 from course.grading.learner_code import Snapshot
 from course.grading.runner import LEARNER_SETTINGS, bytecode_cache
 
@@ -66,13 +73,20 @@ def gist(text: str, root: Path) -> str:
     if any(line.startswith("Traceback (most recent call last)") for line in lines) or any(
         line.startswith(("SyntaxError", "IndentationError")) for line in lines
     ):
-        where = ""
+        where, file = "", None
         for line in lines:
             match = re.match(r'File "([^"]+)", line (\d+)', line)
             if match and match.group(1).startswith(str(root)):
-                relative = Path(match.group(1)).relative_to(root).as_posix()
-                where = f" (in {relative} line {match.group(2)})"
-        return f"{lines[-1][:300]}{where}"
+                file = Path(match.group(1)).relative_to(root).as_posix()
+                where = f" (in {file} line {match.group(2)})"
+        last = lines[-1][:300]
+        if DATABASE_UNREACHABLE.search(last):
+            return f"{last} {HINT} {database_hint()}"  # the URL is the cause, not the line
+        missing = re.match(r"ModuleNotFoundError: No module named '([\w.]+)'", last)
+        library = missing_library(missing.group(1)) if missing else None
+        if library is not None:
+            return f"{last}{where} {HINT} {library_hint(library, file)}"
+        return f"{last}{where}"
     return " | ".join(lines[-4:])[-500:].replace(str(root) + "/", "")
 
 
@@ -156,7 +170,10 @@ class Workshop:
             kill(process)
             out, err = process.communicate()
             code = None
-        decode = lambda data: data.decode("utf-8", errors="replace")  # noqa: E731
+
+        def decode(data: bytes) -> str:
+            return data.decode("utf-8", errors="replace")
+
         return Completed(args, code, decode(out), decode(err), self.root, timeout)
 
     def job(self, name: str, work: Callable[[], Any]) -> None:
