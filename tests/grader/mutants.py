@@ -16,6 +16,9 @@ class Mutant:
     name: str
     step: int
     edits: tuple[tuple[str, str, str], ...]  # (file, old text, new text)
+    # Checks (test names) that must fail: for a mistake that other checks of its step
+    # notice too, the check written for it must not go blind behind them.
+    fails: tuple[str, ...] = ()
 
 
 BASE_HTTP_REQUEST_ID = """
@@ -27,7 +30,32 @@ async def request_id_dispatch(request, call_next):  # type: ignore[no-untyped-de
     return response
 """
 
+# The request id done completely, but as BaseHTTPMiddleware: the id reaches the endpoint's
+# log lines, yet what the app sets in its context never flows back out.
+BASE_HTTP_COMPLETE = """
+
+class RequestIDMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request, call_next):  # type: ignore[no-untyped-def]
+        request_id = choose_request_id(request.headers.get(REQUEST_ID_HEADER))
+        token = _request_id.set(request_id)
+        try:
+            with logger.contextualize(request_id=request_id):
+                response = await call_next(request)
+        finally:
+            _request_id.reset(token)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+"""
+
+# The reference HEALTHCHECK command (docker/Dockerfile).
+HEALTHCHECK_COMMAND = (
+    """    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\\"http://"""
+    """127.0.0.1:{os.environ.get('PORT', '8000')}/api/v1/health\\", timeout=4)"]"""
+)
+
 MUTANTS = [
+    Mutant("requires-python excludes the course's Python", 1, (
+        ("pyproject.toml", 'requires-python = ">=3.11"', 'requires-python = ">=3.12"'),)),
     Mutant("production guard missing", 2, (
         ("app/core/config.py", 'if self.ENVIRONMENT != "production":', "if True:"),)),
     Mutant("health without the version", 2, (
@@ -55,6 +83,18 @@ MUTANTS = [
          'VALIDATION_ERROR_KEYS = ("loc", "msg", "type", "input")'),)),
     Mutant("readiness always ready", 3, (
         ("app/api/v1/health_router.py", "if not await database.ping():", "if False:"),)),
+    Mutant("database errors show bound values", 3, (
+        ("app/core/database.py", '"hide_parameters": True', '"hide_parameters": False'),),
+        fails=("test_database_errors_do_not_show_bound_values",)),
+    # Sessions on an engine of their own, on a URL that reaches nothing: a failed
+    # connection carries no bound values, so "errors hide them" must not pass by it.
+    Mutant("sessions on an unreachable database show bound values", 3, (
+        ("app/core/database.py", "            bind=self.engine,\n",
+         '            bind=create_async_engine("sqlite+aiosqlite:////nonexistent-dir/app.db"),\n'),),
+        fails=("test_database_errors_do_not_show_bound_values",)),
+    Mutant("pool sizing passed to SQLite", 3, (
+        ("app/core/database.py", "        return options\n    options.update(\n        pool_size=",
+         "    options.update(\n        pool_size="),)),
     Mutant("postgresql.UUID on SQLite", 4, (
         ("app/domain/models/base.py", "mapped_column(Uuid, primary_key=True",
          "mapped_column(postgresql.UUID(as_uuid=True), primary_key=True"),
@@ -69,6 +109,9 @@ MUTANTS = [
     Mutant("soft-delete filter dropped", 5, (
         ("app/repository/base.py", "select(self.model).where(self.model.deleted_at.is_(None))",
          "select(self.model)"),)),
+    Mutant("pages without an id tie-breaker", 5, (
+        ("app/repository/base.py", "query.order_by(*order_by, self.model.id)",
+         "query.order_by(*order_by)"),)),
     Mutant("search wildcards not escaped", 5, (
         ("app/repository/user_repository.py", 'pattern = f"%{escape_like(search)}%"',
          'pattern = f"%{search}%"'),)),
@@ -129,11 +172,27 @@ MUTANTS = [
          "from starlette.middleware.base import BaseHTTPMiddleware\n\n"
          "from app.middleware.request_id import RequestIDMiddleware, request_id_dispatch"),
     )),
+    Mutant("request id as a complete BaseHTTPMiddleware", 7, (
+        ("app/middleware/request_id.py", "from loguru import logger\n",
+         "from loguru import logger\nfrom starlette.middleware.base import BaseHTTPMiddleware\n"),
+        ("app/middleware/request_id.py", "\n\nclass RequestIDMiddleware:",
+         BASE_HTTP_COMPLETE + "\n\nclass _Pure:"),
+    )),
     Mutant("alembic ignores the app settings", 8, (
         ("alembic/env.py", "or get_settings().DATABASE_URL",
          'or "sqlite+aiosqlite:///./elsewhere.db"'),)),
     Mutant("container runs as root", 8, (
         ("docker/Dockerfile", "USER app\n", ""),)),
+    Mutant("HEALTHCHECK can never fail", 8, (
+        ("docker/Dockerfile", HEALTHCHECK_COMMAND,
+         "    CMD curl -f http://127.0.0.1:8000/api/v1/health || exit 0"),)),
+    Mutant("compose app without the compose database's URL", 8, (
+        ("docker/docker-compose.yml",
+         "    environment:\n      DATABASE_URL: postgresql+asyncpg://app:app@db:5432/app\n", ""),)),
+    Mutant("seed main() does nothing", 8, (
+        ("scripts/seed.py", "    args = parser.parse_args(argv)\n",
+         "    args = parser.parse_args(argv)\n    return 0\n"),),
+        fails=("test_seed_script_runs", "test_seed_run_twice_changes_nothing")),
     Mutant("seed is not idempotent", 8, (
         ("scripts/seed.py", "if await users.email_exists(email):\n        return False",
          "if False:\n        return False"),)),

@@ -37,6 +37,9 @@ def test_mutant_costs_points_in_its_step(mutant: Mutant, tmp_path: Path) -> None
     assert step["points"] < step["max_points"], (
         f"the mistake '{mutant.name}' went unnoticed by the step {mutant.step} checks"
     )
+    failed = {t.name.split("[")[0] for t in run.tests if t.status in ("fail", "error")}
+    unnoticed = [name for name in mutant.fails if name not in failed]
+    assert not unnoticed, f"the mistake '{mutant.name}' went unnoticed by {unnoticed}"
 
 
 def test_there_are_at_least_25_mutants_and_every_step_has_some() -> None:

@@ -5,12 +5,18 @@ import tomllib
 from typing import Any
 
 import pytest
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from course.grading.fixtures import Project
 
 RUNTIME = ["fastapi", "uvicorn", "sqlalchemy", "alembic", "pydantic-settings", "loguru",
            "pyjwt", "pwdlib", "aiosqlite", "asyncpg", "email-validator"]  # fmt: skip
 DEV = ["pytest", "httpx", "ruff", "mypy"]
+COURSE_PYTHON = "3.11"  # the Python the course runs on (CI, the Docker image)
+# Every 3.11 release: ">=3.11.4" is fine too, it admits the current ones.
+COURSE_PYTHONS = [f"{COURSE_PYTHON}.{micro}" for micro in range(30)]
+OLDER_PYTHON = "3.10"
+OLDER_PYTHONS = [f"{OLDER_PYTHON}.{micro}" for micro in range(30)]
 
 
 def requirement_name(requirement: str) -> str:
@@ -47,9 +53,26 @@ def test_pyproject_parses_and_names_the_project(project: Project) -> None:
 
 @pytest.mark.grade("D2", 1)
 def test_pyproject_requires_python_311_or_newer(project: Project) -> None:
-    requires = load(project).get("project", {}).get("requires-python", "")
-    assert re.search(r">=\s*3\.(1[1-9]|[2-9]\d)", requires), (
-        f'expected requires-python = ">=3.11" (or newer), found {requires!r}'
+    """The course runs on Python 3.11: requires-python must admit it (`>=3.12` would make
+    pip refuse to install the project there) and refuse 3.10, whose standard library
+    lacks what the code uses (`datetime.UTC`, `enum.StrEnum`)."""
+    requires = str(load(project).get("project", {}).get("requires-python", ""))
+    try:
+        specifiers = SpecifierSet(requires)
+    except InvalidSpecifier:
+        pytest.fail(
+            f'expected requires-python to be a version specifier such as ">=3.11", '
+            f"found {requires!r}"
+        )
+    admitted = [version for version in COURSE_PYTHONS if specifiers.contains(version)]
+    assert admitted, (
+        f"expected requires-python to admit Python {COURSE_PYTHON}, the course's Python "
+        f'(write ">={COURSE_PYTHON}"), found {requires!r}, which pip would refuse to '
+        f"install on Python {COURSE_PYTHON}"
+    )
+    assert requires and not any(map(specifiers.contains, OLDER_PYTHONS)), (
+        f'expected requires-python = ">={COURSE_PYTHON}" (Python {COURSE_PYTHON} or newer), '
+        f"found {requires!r}, which admits Python {OLDER_PYTHON}"
     )
 
 

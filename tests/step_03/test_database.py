@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, String, text
+from sqlalchemy import Integer, String, make_url, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from course.grading.fixtures import learner_session, maybe_await, serve
+from course.grading.hints import DATABASE_UNREACHABLE, HINT, database_hint
 from tests.step_03.conftest import (
     SCRATCH_TABLE,
     learner_engines,
+    patched_settings,
     scratch_names,
     unreachable_database,
 )
@@ -177,22 +180,105 @@ async def test_foreign_keys_are_enforced(raw_engine: AsyncEngine, manager: Any) 
 
 
 @pytest.mark.grade("D5", 1)
-async def test_database_errors_do_not_show_bound_values(scratch_table: str, manager: Any) -> None:
+async def test_database_errors_do_not_show_bound_values(
+    scratch_table: str, raw_engine: AsyncEngine, manager: Any
+) -> None:
     """A database error's text goes into logs; the values bound to the statement (a
-    password hash, say) must not (create_async_engine(..., hide_parameters=True))."""
+    password hash, say) must not (create_async_engine(..., hide_parameters=True)).
+
+    The error must be a real statement error on a reachable database: the first row is
+    stored with the grader's own engine, then the learner's session inserts its id again
+    with a secret bound value, which the database refuses (IntegrityError). A connection
+    that fails carries no bound values, so it proves nothing and fails the check.
+    """
+    async with raw_engine.begin() as connection:
+        await connection.execute(
+            text(f"INSERT INTO {scratch_table} (id, name) VALUES (1, 'first')")
+        )
     statement = text(f"INSERT INTO {scratch_table} (id, name) VALUES (:id, :name)")
     try:
         async with learner_session(manager) as session:
-            await session.execute(statement, {"id": 1, "name": "first"})
             await session.execute(statement, {"id": 1, "name": SECRET_PARAMETER})
     except DBAPIError as exc:
         error = str(exc)
+        failure: DBAPIError = exc
     else:
         pytest.fail("expected a duplicate primary key to raise a database error, found none")
     assert SECRET_PARAMETER not in error, (
         "expected database errors not to show the bound values (hide_parameters=True), "
         f"found them in: {error[:200]}"
     )
+    if not isinstance(failure, IntegrityError):
+        cause = str(failure.orig or failure).strip().splitlines()[0][:200]
+        unreachable = DATABASE_UNREACHABLE.search(cause)
+        pytest.fail(
+            "expected a duplicate primary key to raise IntegrityError through "
+            "database_manager.get_session(), so that the error holds a statement and its "
+            f"bound values, found {type(failure).__name__}: {cause}"
+            + (f" {HINT} the statement never reached the database: {database_hint()}"
+               if unreachable else "")
+        )  # fmt: skip
+
+
+@pytest.mark.grade("D5", 1)
+@pytest.mark.parametrize("kind", ["in-memory", "file"])
+async def test_database_manager_works_on_sqlite_in_memory_and_in_a_file(
+    kind: str, tmp_path: Path
+) -> None:
+    """`DatabaseManager(url)` on SQLite: `:memory:` (tests use it) and a file. Pool sizing
+    is for servers: SQLite's in-memory pool (StaticPool) rejects `pool_size` with a
+    TypeError. In memory, the one connection must be shared, or the data vanish."""
+    from app.core.database import DatabaseManager
+
+    url = (
+        "sqlite+aiosqlite:///:memory:"
+        if kind == "in-memory"
+        else f"sqlite+aiosqlite:///{tmp_path / 'grading-step3.db'}"
+    )
+    names = list(inspect.signature(DatabaseManager).parameters)
+    argument = next((name for name in names if "url" in name.lower() or name == "dsn"), None)
+    call = f"DatabaseManager({argument}={url!r})" if argument else "DatabaseManager()"
+    try:
+        with patched_settings(DATABASE_URL=url):
+            built = DatabaseManager(**({argument: url} if argument else {}))
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        hint = (
+            " (pass pool_size, max_overflow and pool_timeout only to server databases: "
+            "SQLite's pools do not take them)"
+            if "pool_size" in str(exc) or "max_overflow" in str(exc)
+            else ""
+        )
+        pytest.fail(
+            f"expected {call} to build a manager for SQLite {kind}, found "
+            f"{type(exc).__name__}: {str(exc)[:200]}{hint}"
+        )
+    engines: list[AsyncEngine] = []
+    try:
+        await maybe_await(built.connect())
+        engines = [value for value in vars(built).values() if isinstance(value, AsyncEngine)]
+        for engine in engines:  # the engine may be found by type only: any name will do
+            assert engine.url.database == make_url(url).database, (
+                f"expected {call} to connect to that URL (or DATABASE_URL, when no URL is "
+                f"given), found an engine on {engine.url.render_as_string()}"
+            )
+        async with learner_session(built) as session:
+            await session.execute(text("CREATE TABLE grading_sqlite (id INTEGER PRIMARY KEY)"))
+            await session.execute(text("INSERT INTO grading_sqlite (id) VALUES (7)"))
+        async with learner_session(built) as session:
+            rows = (await session.execute(text("SELECT id FROM grading_sqlite"))).scalars().all()
+        assert list(rows) == [7], (
+            f"expected a second session of {call} to see the row the first committed, found "
+            f"{list(rows)}"
+            + (" (in memory each new connection is a new, empty database: share one, "
+               "StaticPool)" if kind == "in-memory" else "")
+        )  # fmt: skip
+    finally:
+        with contextlib.suppress(Exception):
+            await maybe_await(built.disconnect())
+        for engine in engines:
+            await engine.dispose()
 
 
 @pytest.mark.grade("D5", 2)

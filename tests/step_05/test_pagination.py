@@ -4,14 +4,20 @@ COURSE-SPEC names no pagination helper functions, so their effect is graded: the
 offset of each page, the total of all matches, and pages that never overlap.
 """
 
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from course.grading.fixtures import maybe_await
 
-from .conftest import EMAILS, PEOPLE, Stored, page_result, user_repository
+from .conftest import EMAILS, PEOPLE, T0, Stored, page_result, user_model, user_repository
+
+TIED_USERS = 12  # created at one moment, before every user of PEOPLE
+TIED_LIMIT = 4
 
 
 async def page(engine: AsyncEngine, **kwargs: Any) -> tuple[list[Any], int]:
@@ -53,18 +59,84 @@ async def test_total_counts_the_matches_of_a_search_not_the_page(stored: Stored)
     )
 
 
+async def move_in_storage(engine: AsyncEngine, ids: list[Any], to_the_end: bool) -> None:
+    """Move rows in the table's storage without changing a value, as other requests'
+    writes do between two page requests: an UPDATE writes a new row version elsewhere
+    (PostgreSQL); SQLite keeps rows in rowid order, so there their rowid moves, to the
+    end or to the front."""
+    table = user_model().__table__
+    if engine.dialect.name == "sqlite":
+        sets = f"rowid = rowid {'+' if to_the_end else '-'} 1000000000"
+    else:
+        sets = "is_active = is_active"
+    statement = text(f"UPDATE {table.name} SET {sets} WHERE id IN :ids").bindparams(
+        bindparam("ids", expanding=True, type_=table.c.id.type)
+    )
+    async with engine.begin() as connection:
+        await connection.execute(statement, {"ids": ids})
+
+
 @pytest.mark.grade("pagination", 1)
 async def test_pages_never_overlap_when_sort_values_tie(stored: Stored) -> None:
-    seen: list[str] = []
-    for number in (1, 2, 3, 4):
-        items, _ = await page(stored.engine, page=number, limit=2, sort_by="role", sort_order="asc")
-        seen.extend(user.email for user in items)
-    repeated = sorted({email for email in seen if seen.count(email) > 1})
-    assert not repeated and sorted(seen) == sorted(EMAILS), (
-        "expected the pages sorted by role (many users share one) to list every user exactly "
-        f"once; repeated: {repeated}, missing: {sorted(set(EMAILS) - set(seen))} "
-        "(break ties with a unique column such as id)"
-    )
+    """Users created in one batch share created_at: only a unique tie-breaker (the id)
+    puts them in one order. Without it the database returns tied rows in the order it
+    finds them, scanning the table (ANALYZE: with statistics, as in production, no index
+    helps here), and that order changes between two page requests when other writes move
+    rows. Walking every page must still list every user exactly once, whichever way the
+    rows move (two walks: moved to the end, then to the front)."""
+    users = [
+        user_model()(
+            id=uuid.uuid4(),
+            email=f"tied{number:02d}@example.com",
+            full_name="Tied Batch",
+            role="user",
+            is_active=True,
+            password_hash="$argon2id$fake-tied",
+            created_at=T0 - timedelta(days=1),
+            updated_at=T0 - timedelta(days=1),
+        )
+        for number in range(TIED_USERS)
+    ]
+    email_of = {user.id: user.email for user in users}
+    async with AsyncSession(stored.engine, expire_on_commit=False) as session:
+        session.add_all(users)
+        await session.commit()
+    async with stored.engine.begin() as connection:
+        await connection.execute(text("ANALYZE"))
+    try:
+        for to_the_end in (True, False):
+            seen: list[Any] = []
+            for number in range(1, TIED_USERS // TIED_LIMIT + 3):
+                items, _ = await page(
+                    stored.engine,
+                    page=number,
+                    limit=TIED_LIMIT,
+                    search="tied",
+                    sort_by="created_at",
+                    sort_order="desc",
+                )
+                if not items:
+                    break
+                seen.extend(user.id for user in items)
+                await move_in_storage(stored.engine, [user.id for user in items], to_the_end)
+            repeated = sorted({email_of.get(i, str(i)) for i in seen if seen.count(i) > 1})
+            missing = sorted(email_of[i] for i in set(email_of) - set(seen))
+            assert not repeated and not missing, (
+                f"expected the pages of get_users(search='tied', sort_by='created_at', "
+                f"limit={TIED_LIMIT}) over {TIED_USERS} users created at the same moment to "
+                f"list every user exactly once, found repeated: {repeated}, missing: "
+                f"{missing}. Tied rows come back in whatever order the database finds them, "
+                "which other writes change between two requests: break ties with a unique "
+                "column, order_by(sort column, Model.id)"
+            )
+    finally:
+        async with stored.engine.begin() as connection:
+            await connection.execute(
+                text("DELETE FROM users WHERE id IN :ids").bindparams(
+                    bindparam("ids", expanding=True, type_=user_model().__table__.c.id.type)
+                ),
+                {"ids": list(email_of)},
+            )
 
 
 @pytest.mark.grade("pagination", 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,6 +167,8 @@ def capture_logs() -> Iterator[Any]:
 # --- An app with throwaway routes ----------------------------------------------------
 
 PROBE = "/grader-probe"
+# Set by the probe route `context`: a value made inside the app, for the middleware around it.
+ENDPOINT_VALUE: ContextVar[str] = ContextVar("grader_endpoint_value", default="")
 
 
 def probe_app() -> Any:
@@ -187,9 +190,14 @@ def probe_app() -> Any:
     async def crash() -> None:
         raise RuntimeError("grader probe crash")
 
+    async def context(value: str) -> dict[str, str]:
+        ENDPOINT_VALUE.set(value)
+        return {"ok": "yes"}
+
     application.add_api_route(f"{PROBE}/log-async", log_async, methods=["GET"])
     application.add_api_route(f"{PROBE}/log-sync", log_sync, methods=["GET"])
     application.add_api_route(f"{PROBE}/crash", crash, methods=["GET"])
+    application.add_api_route(f"{PROBE}/context", context, methods=["GET"])
     return application
 
 

@@ -18,18 +18,26 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from course.grading.fixtures import API, serve
+from course.grading.hints import shown_value
 
-from .conftest import PROBE, assert_status, record_text, store_user
+from .conftest import ENDPOINT_VALUE, PROBE, assert_status, probe_app, record_text, store_user
 
 DURATION = re.compile(r"\d+(\.\d+)?\s?(ms|s)\b")
 
 
+# The one form of a new request id, as the step 7 page and choose_request_id's docstring
+# say it: a UUID4 in its canonical 36-character form, str(uuid.uuid4()).
+UUID4_FORM = "a UUID4 in its canonical 36-character form, str(uuid.uuid4())"
+
+
 def fresh_uuid4(value: str | None) -> bool:
+    """Whether `value` is a UUID4 written as `str(uuid.uuid4())` writes it, and only so."""
     try:
         parsed = uuid.UUID(str(value))
     except ValueError:
         return False
-    return parsed.version == 4 and str(parsed) == str(value).lower()
+    # uuid.UUID also parses 32 bare hex digits, braces, `urn:uuid:` and upper case.
+    return parsed.version == 4 and str(parsed) == value
 
 
 def check_request_id(response: httpx.Response, what: str, expected: str | None = None) -> str:
@@ -37,11 +45,13 @@ def check_request_id(response: httpx.Response, what: str, expected: str | None =
     request_id = response.headers.get("X-Request-ID")
     if expected is None:
         assert fresh_uuid4(request_id), (
-            f"expected {what} to carry X-Request-ID with a new UUID4, found {request_id!r}"
+            f"expected {what} to carry X-Request-ID with a new id, {UUID4_FORM} "
+            f"(such as {uuid.uuid4()}), found {shown_value(request_id)}"
         )
     else:
         assert request_id == expected, (
-            f"expected {what} to echo X-Request-ID {expected!r}, found {request_id!r}"
+            f"expected {what} to echo X-Request-ID {shown_value(expected)}, "
+            f"found {shown_value(request_id)}"
         )
     if response.status_code >= 400:
         try:
@@ -51,7 +61,7 @@ def check_request_id(response: httpx.Response, what: str, expected: str | None =
         found = body.get("request_id") if isinstance(body, dict) else None
         assert found == request_id, (
             f"expected the error body of {what} to carry request_id equal to the X-Request-ID "
-            f"header ({request_id}), found {found!r}"
+            f"header ({shown_value(request_id)}), found {shown_value(found)}"
         )
     return str(request_id)
 
@@ -94,7 +104,8 @@ async def test_a_crash_still_answers_with_a_request_id(probe: httpx.AsyncClient)
 async def test_a_valid_incoming_request_id_is_echoed(probe: httpx.AsyncClient) -> None:
     for incoming in ("abc", "A.b_c-123", "r" * 128, str(uuid.uuid4())):
         response = await probe.get(f"{API}/health", headers={"X-Request-ID": incoming})
-        check_request_id(response, f"a request sent with X-Request-ID {incoming[:20]!r}", incoming)
+        what = f"a request sent with X-Request-ID {shown_value(incoming)}"
+        check_request_id(response, what, incoming)
         response = await probe.get(f"{API}/no-such-route", headers={"X-Request-ID": incoming})
         check_request_id(response, "a 404 sent with a valid X-Request-ID", incoming)
 
@@ -104,7 +115,7 @@ async def test_an_invalid_incoming_request_id_is_replaced(probe: httpx.AsyncClie
     for incoming in ("r" * 129, "has spaces in it", "<script>alert(1)</script>", "a/b", ""):
         response = await probe.get(f"{API}/no-such-route", headers={"X-Request-ID": incoming})
         check_request_id(
-            response, f"a request sent with the invalid X-Request-ID {incoming[:20]!r}"
+            response, f"a request sent with the invalid X-Request-ID {shown_value(incoming)}"
         )
 
 
@@ -144,7 +155,11 @@ async def test_one_log_line_per_request_with_method_path_status_duration_and_id(
         )
         request_id = response.headers.get("X-Request-ID", "<no X-Request-ID>")
         assert request_id in record_text(lines[0]), (
-            f"expected the log line of {method} {path} to carry its request id {request_id}"
+            f"expected the log line of {method} {path} to carry its request id {request_id}: "
+            "the request-id middleware must be the outermost one, around the request logging, "
+            "so that the id is set before the line is written. Each app.add_middleware() wraps "
+            "the middleware added before it (added last runs first): add the request-id "
+            "middleware last"
         )
 
 
@@ -162,6 +177,34 @@ async def test_the_request_id_reaches_log_lines_written_in_the_endpoint(
         f"expected a line logged inside a {kind} endpoint to carry the request id (e.g. in "
         "extra, via logger.contextualize in a pure ASGI middleware), found extra "
         f"{lines[0].get('extra')}"
+    )
+
+
+class AroundTheApp:
+    """A pure ASGI layer outside the learner's app: what the app's context holds afterwards."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            self.seen.append(ENDPOINT_VALUE.get())
+
+
+@pytest.mark.grade("D17", 1)
+async def test_what_the_endpoint_sets_in_its_context_flows_back_out_of_the_middleware() -> None:
+    around = AroundTheApp(probe_app())
+    async with serve(around, raise_app_exceptions=False) as http:
+        response = await http.get(f"{PROBE}/context", params={"value": "set-inside"})
+    assert response.status_code == 200, f"expected the probe route to answer 200, found {response}"
+    assert around.seen == ["set-inside"], (
+        "expected a context variable the endpoint sets to be visible to the middleware around "
+        f"the app when the request ends, found {around.seen!r}: a middleware written with "
+        "BaseHTTPMiddleware (or @app.middleware('http')) runs the endpoint in a task of its "
+        "own, so nothing set there flows back out, and every request pays for that task and "
+        "a stream. Write each middleware as a pure ASGI class: __call__(scope, receive, send)"
     )
 
 

@@ -4,7 +4,10 @@ The grader builds no image (no Docker engine is assumed): it reads the files the
 way `docker build` and `docker compose` would and checks what the spec promises.
 """
 
+import json
+import posixpath
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,22 @@ COMPOSE_FILES = ["docker/docker-compose.yml", "docker/docker-compose.yaml"]
 BUILT_IN_USERS = {"nobody", "nonroot", "daemon", "www-data"}
 SERVER = re.compile(r"\b(uvicorn|gunicorn|hypercorn|granian|fastapi\s+run)\b")
 MIGRATE = re.compile(r"\balembic\b[^\n;&|]*\bupgrade\b")
+HEALTH_PATH = "/api/v1/health"
+# What a HEALTHCHECK may request the health route with; each fails on an error answer:
+# curl with --fail (-f), wget, Python's urllib (urlopen raises), httpx or requests with a
+# status check.
+CURL = re.compile(r"\bcurl\b")
+CURL_FAILS = re.compile(r"(?<!\S)(--fail(-with-body)?\b|-[a-zA-EG-Z]*f[a-zA-Z]*\b)")
+WGET = re.compile(r"\bwget\b")
+PYTHON_URLLIB = re.compile(r"\burlopen\b|\bhttp\.client\b")
+PYTHON_CLIENT = re.compile(r"\b(httpx|requests)\.(get|head)\b")
+STATUS_CHECKED = re.compile(r"raise_for_status|status_code|\.is_success|\.ok\b|\.status\b")
+# Ways to turn a failed request into a success: the healthcheck could never fail.
+NEUTRALISED = re.compile(
+    r"\|\|\s*(true\b|:(?!\S)|exit\s+0\b|echo\b)|;\s*(true|:|exit\s+0|echo\b[^;&|]*)\s*$",
+    re.MULTILINE,
+)
+SCRIPT = re.compile(r"[\w./-]+\.(sh|py)\b")
 
 Stage = tuple[str, list[tuple[str, str]]]  # (FROM arguments, [(INSTRUCTION, arguments)])
 
@@ -120,16 +139,81 @@ def test_dockerfile_runs_as_a_non_root_user(project: Project) -> None:
     )
 
 
+def healthcheck_command(arguments: str) -> str:
+    """The command of `HEALTHCHECK [OPTIONS] CMD command` as the shell would run it:
+    exec form (a JSON array) joined, `sh -c "..."` unwrapped, options dropped."""
+    match = re.match(r"^(?:--[\w-]+(?:=\S+|\s+\S+)?\s+)*CMD\s+(?P<command>.+)$", arguments,
+                     flags=re.IGNORECASE | re.DOTALL)  # fmt: skip
+    if not match:
+        return ""
+    command = match.group("command").strip()
+    if command.startswith("["):
+        try:
+            words = json.loads(command)
+        except ValueError:
+            return command
+        if isinstance(words, list) and all(isinstance(word, str) for word in words):
+            if len(words) >= 3 and Path(words[0]).name in ("sh", "bash") and words[1] == "-c":
+                return str(words[2])
+            return shlex.join(words)
+    return command
+
+
+def with_scripts(project: Project, command: str) -> str:
+    """`command`, followed by the text of the scripts it runs that the project holds."""
+    parts = [command]
+    for match in SCRIPT.finditer(command):
+        if match.group(0).startswith(("http:", "https:")):
+            continue
+        content = find_script(project, match.group(0))
+        if content is not None:
+            parts.append(
+                "\n".join(line for line in content.splitlines() if not line.strip().startswith("#"))
+            )
+    return "\n".join(parts)
+
+
 @pytest.mark.grade("D18", 1)
 def test_dockerfile_has_a_healthcheck_on_the_health_route(project: Project) -> None:
+    """The healthcheck must request the health route and fail when the request does:
+    `CMD echo health` or `curl ... || true` report a dead app as healthy."""
     checks = [
         arguments for instruction, arguments in final_stage(project) if instruction == "HEALTHCHECK"
     ]
     assert checks and checks[-1].upper() != "NONE", (
         "expected a HEALTHCHECK in the final stage of the Dockerfile, found none"
     )
-    assert "CMD" in checks[-1].upper() and "health" in checks[-1], (
-        f"expected the HEALTHCHECK to call the health route (/api/v1/health), found: {checks[-1]}"
+    command = healthcheck_command(checks[-1])
+    assert command, f"expected HEALTHCHECK [options] CMD <command>, found: HEALTHCHECK {checks[-1]}"
+    text = with_scripts(project, command)
+    assert HEALTH_PATH in text, (
+        f"expected the HEALTHCHECK to request the app's health route ({HEALTH_PATH}, e.g. "
+        f"`curl -f http://127.0.0.1:8000{HEALTH_PATH}`), found: {command[:200]}"
+    )
+    neutralised = NEUTRALISED.search(text)
+    assert not neutralised, (
+        "expected the HEALTHCHECK to fail when the health route does (exit non-zero), found "
+        f"`{neutralised.group(0).strip()}`, which makes it succeed whatever happens: drop it "
+        "(`|| exit 1` is fine)"
+    )
+    if CURL.search(text):
+        assert CURL_FAILS.search(text), (
+            "expected curl in the HEALTHCHECK to use --fail (-f): without it curl exits 0 on "
+            f"an error answer such as 500, found: {command[:200]}"
+        )
+        return
+    if WGET.search(text) or PYTHON_URLLIB.search(text):
+        return  # both exit non-zero on a refused connection and on an error status
+    if PYTHON_CLIENT.search(text):
+        assert STATUS_CHECKED.search(text), (
+            "expected the HEALTHCHECK to check the answer's status (`.raise_for_status()`): "
+            f"httpx and requests return error answers without raising, found: {command[:200]}"
+        )
+        return
+    pytest.fail(
+        f"expected the HEALTHCHECK to request {HEALTH_PATH} with a command that fails when it "
+        "fails (`curl -f`, `wget -q -O /dev/null`, or Python's urllib.request.urlopen), "
+        f"found: {command[:200]}"
     )
 
 
@@ -167,8 +251,12 @@ def test_a_failed_migration_stops_the_container(project: Project) -> None:
     )
 
 
+def compose_file(project: Project) -> str:
+    return next((name for name in COMPOSE_FILES if project.exists(name)), COMPOSE_FILES[0])
+
+
 def compose(project: Project) -> dict[str, Any]:
-    name = next((name for name in COMPOSE_FILES if project.exists(name)), COMPOSE_FILES[0])
+    name = compose_file(project)
     try:
         data = yaml.safe_load(project.read(name))
     except yaml.YAMLError as exc:
@@ -198,7 +286,7 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
     value = service.get("environment") or {}
     if isinstance(value, list):
         return dict(item.split("=", 1) for item in map(str, value) if "=" in item)
-    return {str(k): str(v) for k, v in value.items()}
+    return {str(k): str(v) for k, v in value.items() if v is not None}
 
 
 @pytest.mark.grade("D18", 1)
@@ -238,22 +326,94 @@ def test_compose_app_starts_after_postgres_is_healthy(project: Project) -> None:
     )
 
 
+def env_files(service: dict[str, Any]) -> list[str]:
+    """The paths of a service's env_file (a string, a list of strings or of {path: ...})."""
+    value = service.get("env_file") or []
+    entries = value if isinstance(value, list) else [value]
+    paths = [entry.get("path") if isinstance(entry, dict) else entry for entry in entries]
+    return [str(path) for path in paths if path]
+
+
+def dotenv_values(text: str) -> dict[str, str]:
+    """KEY=VALUE lines (`export`, quotes and comments allowed), as compose reads them."""
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if value[:1] in ("'", '"') and value[-1:] == value[:1] and len(value) > 1:
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        values[key.strip()] = value
+    return values
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's `${VAR}`, `${VAR:-default}` and `$VAR`, from `variables` or the default;
+    an unknown variable without a default stays as it is."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("name") or match.group("bare")
+        if name in variables:
+            return variables[name]
+        default = match.group("default")
+        return match.group(0) if default is None else default
+
+    pattern = r"\$\{(?P<name>\w+)(?::?-(?P<default>[^}]*))?\}|\$(?P<bare>[A-Za-z_]\w*)"
+    return re.sub(pattern, replace, value)
+
+
+def database_url_of(project: Project, app: dict[str, Any]) -> tuple[str | None, str]:
+    """The DATABASE_URL compose gives the app, and where it comes from.
+
+    `environment:` wins over `env_file:`, a later env file over an earlier one; an env
+    file the project does not hold (a .env that is not committed) gives nothing. `${VAR}`
+    is read from docker/.env, compose's own variables file, else its default.
+    """
+    folder = Path(compose_file(project)).parent
+    variables: dict[str, str] = {}
+    if project.exists((folder / ".env").as_posix()):
+        variables = dotenv_values(project.read((folder / ".env").as_posix()))
+    url, source = environment(app).get("DATABASE_URL"), "environment:"
+    if url is None:
+        for name in env_files(app):
+            relative = posixpath.normpath((folder / name).as_posix())
+            if relative.startswith(("../", "/")) or not project.exists(relative):
+                continue  # outside the project, or not committed
+            if Path(project.path(relative)).is_file():
+                found = dotenv_values(project.read(relative)).get("DATABASE_URL")
+                if found is not None:
+                    url, source = found, f"env_file {name}"
+    return (None if url is None else interpolate(url, variables)), source
+
+
 @pytest.mark.grade("D18", 1)
 def test_compose_app_connects_to_postgres_with_asyncpg(project: Project) -> None:
+    """The app must get the compose database's URL: an env_file holding a developer's
+    local URL (SQLite, localhost) leaves it talking to another database, or to none."""
     data = compose(project)
-    db_name, _ = postgres_service(data)
+    db_name, db = postgres_service(data)
     name, app = app_service(data)
-    url = environment(app).get("DATABASE_URL")
-    if url is None:
-        assert app.get("env_file"), (
-            f"expected the {name} service to set DATABASE_URL (environment: or env_file:), "
-            "found neither"
-        )
-        return
+    url, source = database_url_of(project, app)
+    expected = f"postgresql+asyncpg://user:password@{db_name}:5432/dbname"
+    assert url is not None, (
+        f"expected the {name} service to set DATABASE_URL to the {db_name} service's database "
+        f"(under environment:, e.g. DATABASE_URL: {expected}), found none in environment: or "
+        "in an env_file the project holds"
+    )
     try:
         parsed = make_url(url)
     except ArgumentError:
-        pytest.fail(f"expected DATABASE_URL of {name} to be a database URL, found {url!r}")
-    assert parsed.drivername == "postgresql+asyncpg" and parsed.host == db_name, (
-        f"expected DATABASE_URL of {name} to be postgresql+asyncpg://…@{db_name}/…, found {url!r}"
+        pytest.fail(
+            f"expected DATABASE_URL of {name} ({source}) to be a database URL such as "
+            f"{expected}, found {url!r}"
+        )
+    hosts = {db_name, str(db.get("container_name") or db_name), str(db.get("hostname") or db_name)}
+    assert parsed.drivername == "postgresql+asyncpg" and parsed.host in hosts, (
+        f"expected DATABASE_URL of {name} ({source}) to name the {db_name} service with the "
+        f"async driver, postgresql+asyncpg://…@{db_name}/… (inside compose the host is the "
+        f"service's name), found {parsed.render_as_string(hide_password=True)!r}"
     )

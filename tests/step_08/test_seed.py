@@ -2,7 +2,9 @@
 
 The first admin comes from the settings FIRST_ADMIN_EMAIL and FIRST_ADMIN_PASSWORD
 (set in the environment here); the tables are built from the learner's models, so
-these checks do not depend on the migrations.
+these checks do not depend on the migrations. Every check needs a first run that
+created the admin (and, for "twice changes nothing", the demo users): a script that
+exits without seeding earns nothing.
 """
 
 from typing import Any
@@ -28,9 +30,45 @@ def first_run(project: Project, runs: SeedRuns) -> list[dict[str, Any]]:
     return runs.after_first
 
 
+def emails(rows: list[dict[str, Any]]) -> list[str]:
+    return [str(row.get("email", "")).lower() for row in live(rows)]
+
+
+def seeded_admin(project: Project, runs: SeedRuns) -> list[dict[str, Any]]:
+    """The first run succeeded and created the admin: a script that exits without
+    seeding "runs", and a second run of it "changes nothing", trivially."""
+    rows = first_run(project, runs)
+    found = emails(rows)
+    if not found:
+        pytest.fail(
+            f"expected `python -m scripts.seed --demo {DEMO_USERS}` to create the first admin "
+            f"(FIRST_ADMIN_EMAIL={ADMIN_EMAIL}), found no users at all: the script exits "
+            'without seeding. Run main() under `if __name__ == "__main__":` '
+            "(`sys.exit(asyncio.run(main()))`) and have main() connect the database and call "
+            "seed()"
+        )
+    assert ADMIN_EMAIL in found, (
+        f"expected the seed script to create the first admin from FIRST_ADMIN_EMAIL "
+        f"({ADMIN_EMAIL}), found only {found}: read the email from the settings"
+    )
+    return rows
+
+
+def seeded(project: Project, runs: SeedRuns) -> list[dict[str, Any]]:
+    """The first run succeeded and created the admin and the --demo users."""
+    rows = seeded_admin(project, runs)
+    others = [email for email in emails(rows) if email != ADMIN_EMAIL]
+    assert len(others) == DEMO_USERS, (
+        f"expected the first run (--demo {DEMO_USERS}) to create the admin and {DEMO_USERS} "
+        f"demo users, found {len(others)} demo users ({others}): a second run can only "
+        "prove it changes nothing once the first has seeded everything"
+    )
+    return rows
+
+
 @pytest.mark.grade("seed", 1)
 def test_seed_script_runs(project: Project, seed_runs: SeedRuns) -> None:
-    first_run(project, seed_runs)
+    seeded_admin(project, seed_runs)
 
 
 @pytest.mark.grade("seed", 2)
@@ -75,7 +113,7 @@ def test_seed_demo_option_creates_that_many_more_users(
 
 @pytest.mark.grade("seed", 2)
 def test_seed_run_twice_changes_nothing(project: Project, seed_runs: SeedRuns) -> None:
-    before = first_run(project, seed_runs)
+    before = seeded(project, seed_runs)
     assert seed_runs.second.returncode == 0, (
         f"expected a second run of the seed script to succeed too, found: "
         f"{seed_runs.second.describe()}"

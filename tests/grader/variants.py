@@ -1,0 +1,66 @@
+"""Correct code written another way, as edits to a copy of the solution.
+
+The counterpart of `mutants.py`: each variant stays right, so the grading tests of its
+step must keep giving it full marks. A check sharpened to catch a mistake must not
+start to demand the reference's exact text; these are the other ways of being right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.grader.mutants import HEALTHCHECK_COMMAND
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Correct code: text replacements in solution files, and the step that grades them."""
+
+    name: str
+    step: int
+    edits: tuple[tuple[str, str, str], ...]  # (file, old text, new text)
+
+
+VARIANTS = [
+    Variant("requires-python with an upper bound", 1, (
+        ("pyproject.toml", 'requires-python = ">=3.11"', 'requires-python = ">=3.11, <4"'),)),
+    # hide_parameters given to create_async_engine itself, not through the options.
+    Variant("hide_parameters passed to the engine directly", 3, (
+        ("app/core/database.py",
+         'options: dict[str, Any] = {"echo": settings.DB_ECHO, "hide_parameters": True}',
+         'options: dict[str, Any] = {"echo": settings.DB_ECHO}'),
+        ("app/core/database.py", "self.url, **_engine_options(self.url, config)",
+         "self.url, hide_parameters=True, **_engine_options(self.url, config)"),
+    )),
+    # No StaticPool of its own: SQLAlchemy already picks it for an in-memory aiosqlite URL.
+    Variant("SQLite pools left to SQLAlchemy's defaults", 3, (
+        ("app/core/database.py",
+         '        if url.database in (None, "", ":memory:"):\n'
+         "            options.update(poolclass=StaticPool, "
+         'connect_args={"check_same_thread": False})\n',
+         ""),
+        ("app/core/database.py", "from sqlalchemy.pool import ConnectionPoolEntry, StaticPool",
+         "from sqlalchemy.pool import ConnectionPoolEntry"),
+    )),
+    # The users' email (unique among live users) breaks ties instead of the id.
+    Variant("ties broken by the email in the user repository", 5, (
+        ("app/repository/base.py", "query.order_by(*order_by, self.model.id)",
+         "query.order_by(*order_by)"),
+        ("app/repository/user_repository.py", "order_by=[order]",
+         "order_by=[order, User.email.asc()]"),
+    )),
+    Variant("ties broken by the id, newest id first", 5, (
+        ("app/repository/base.py", "query.order_by(*order_by, self.model.id)",
+         "query.order_by(*order_by, self.model.id.desc())"),)),
+    # Step 8 grading runs subprocesses: one variant carries several files' rewrites.
+    Variant("seed, HEALTHCHECK and compose written another way", 8, (
+        ("scripts/seed.py", 'if __name__ == "__main__":\n    sys.exit(asyncio.run(main()))',
+         'if __name__ == "__main__":\n    raise SystemExit(asyncio.run(main()))'),
+        ("docker/Dockerfile", HEALTHCHECK_COMMAND,
+         "    CMD python -c \"import urllib.request; urllib.request.urlopen("
+         "'http://localhost:8000/api/v1/health', timeout=4)\" || exit 1"),
+        ("docker/docker-compose.yml",
+         "    environment:\n      DATABASE_URL: postgresql+asyncpg://app:app@db:5432/app\n",
+         "    environment:\n      - DATABASE_URL=postgresql+asyncpg://app:app@db:5432/app\n"),
+    )),
+]  # fmt: skip
