@@ -10,7 +10,8 @@
     nox -s start    create workspace/ from a checkpoint: `nox -s start -- 3`
     nox -s next     move workspace/ on to the next step, merging it into your code
     nox -s diff     a submission's step files beside the reference (terminal + HTML)
-    nox -s checkpoints   regenerate steps/ from solution/ (`-- --check` only compares)
+    nox -s checkpoints   regenerate what is generated: steps/ from solution/, and the tables
+                    in docs/ pages (`python -m course docs`); `-- --check` only compares
     nox -s bench    the solution under wrk against a bare-FastAPI ceiling, and the grader's speed
     nox -s docs     build the course site into site/ (`-- serve`: live preview)
     nox -s notebooks     execute every notebook against the solution on SQLite
@@ -109,9 +110,10 @@ def tests(session: nox.Session) -> None:
     PostgreSQL is covered when TEST_POSTGRES_URL names a server, e.g.
     postgresql+asyncpg://user:pass@localhost:5432/postgres (the user needs CREATEDB).
     """
-    install(session, "test", "lint", "grade", "docs", "browser", "notebooks", "watch")
+    install(session, "test", "lint", "grade", "docs", "browser", "notebooks", "watch", "pitfalls")
     run_lint(session)
     session.log("The course site, built strictly")
+    session.run("python", "-m", "course", "docs", "--check")
     build_docs(session)
     if not os.environ.get("TEST_POSTGRES_URL"):
         session.warn("TEST_POSTGRES_URL is not set: database tests run on SQLite only")
@@ -128,7 +130,8 @@ def grade(session: nox.Session) -> None:
     """Grade a project folder (default workspace/): scoreboard, grade-report.json, JUnit XML.
 
     `nox -s grade -- solution`, `-- --step 3`, `-- --strict` (exit 1 unless full marks),
-    `-- --database postgresql` (needs TEST_POSTGRES_URL), `-- --summary-md FILE`.
+    `-- --database postgresql` (a private cluster: the PostgreSQL server binaries),
+    `-- --summary-md FILE`.
     A batch: `nox -s grade -- DIR1 DIR2 ...` or `-- --class DIR` (each sub-folder is a
     submission) writes reports/class-TIME/ with gradebook.csv, summary.md, dashboard.html.
     """
@@ -165,9 +168,17 @@ def next_step(session: nox.Session) -> None:
 
 @nox.session
 def checkpoints(session: nox.Session) -> None:
-    """Regenerate steps/ from solution/ and the recipes; `-- --check` fails on any drift."""
+    """Regenerate what is generated; `-- --check` only compares and fails on any drift.
+
+    steps/ from solution/ and the recipes, the generated sections of the docs pages
+    (the tables from the manifest, the grading tests and the solution: `python -m course
+    docs`), and the published digest of the grading files (`python -m course digest`).
+    """
     session.install("rich")
     session.run("python", "-m", "course", "checkpoints", *session.posargs)
+    session.run("python", "-m", "course", "docs", *session.posargs)
+    check = "--check" in session.posargs
+    session.run("python", "-m", "course", "digest", "--check" if check else "--write")
 
 
 @nox.session
@@ -195,15 +206,18 @@ def bench(session: nox.Session) -> None:
 MKDOCS_ENV = {"NO_MKDOCS_2_WARNING": "1"}
 
 
-def build_docs(session: nox.Session) -> None:
-    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), env=MKDOCS_ENV)
+def build_docs(session: nox.Session, *, solutions: bool = True) -> None:
+    env = MKDOCS_ENV if solutions else {**MKDOCS_ENV, "COURSE_DOCS_NO_SOLUTIONS": "1"}
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), env=env)
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the course site into site/ with `mkdocs build --strict`; `-- serve` previews it.
 
-    `nox -s docs -- serve` serves it on http://127.0.0.1:8001 and rebuilds on every save.
+    `nox -s docs -- serve` serves it on http://127.0.0.1:8001 and rebuilds on every save;
+    `nox -s docs -- --no-solutions` builds it without the reference answers, for a
+    graded class.
     """
     session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
     if session.posargs[:1] == ["serve"]:
@@ -211,7 +225,7 @@ def docs(session: nox.Session) -> None:
         session.run("mkdocs", "serve", "--livereload", *address, *session.posargs[1:],
                     env=MKDOCS_ENV)  # fmt: skip
         return
-    build_docs(session)
+    build_docs(session, solutions="--no-solutions" not in session.posargs)
 
 
 @nox.session

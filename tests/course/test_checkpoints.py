@@ -152,3 +152,25 @@ def test_finished_steps_import_cleanly(number: int, tmp_path: Path) -> None:
     assert not failures, (
         f"in checkpoint {number}, modules of finished steps fail to import:\n" + "\n".join(failures)
     )
+
+
+# Commands that work only once step 8 is done (migrations, seed script, Makefile, Docker).
+AFTER_STEP_8 = re.compile(r"\balembic\b|scripts[./]seed|^\s*make\b|docker compose")
+UPGRADED_PIP = re.compile(r"pip install (-U|--upgrade) pip")
+
+
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_checkpoints_readme_gives_only_commands_that_work_at_its_step(number: int) -> None:
+    readme = checkpoint(number) / "README.md"
+    if not readme.exists():
+        return  # checkpoint 1: the learner writes the README
+    blocks = re.findall(r"```(?:bash|sh|console)\n(.*?)```", readme.read_text(), re.DOTALL)
+    problems = []
+    for block in blocks:
+        for line in block.splitlines():
+            command = line.split("#", 1)[0]
+            if AFTER_STEP_8.search(command):
+                problems.append(f"{line.strip()!r} works only after step 8")
+            if "--group" in command and not UPGRADED_PIP.search(block):
+                problems.append(f"{line.strip()!r}: a fresh venv's pip (23) has no --group")
+    assert not problems, f"checkpoint {number}'s README.md:\n" + "\n".join(problems)

@@ -37,14 +37,14 @@ class Site:
         return "" if stem == "index" else f"{stem}/"
 
 
-def build_site(out: Path) -> tuple[int, str]:
+def build_site(out: Path, extra_env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run `mkdocs build --strict` into `out`; return its exit code and its log."""
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(extra_env or {})},
         timeout=300,
     )
     return result.returncode, result.stderr

@@ -73,8 +73,9 @@ def build(**env_file: Any) -> Any:
 def cors_env_value(monkeypatch: pytest.MonkeyPatch, items: list[str]) -> str:
     """`items` written the way the learner's settings read a CORS list from the environment.
 
-    Comma-separated (`a,b`) and JSON (`["a","b"]`) are both fine; the first that
-    the learner's `Settings` turns into `items` is used.
+    Comma-separated (`a,b`) or JSON (`["a","b"]`): the first that the learner's
+    `Settings` turns into `items` is used, so that the production checks do not
+    cost a point again for a form that one of the two list checks already missed.
     """
     from app.core.config import Settings  # an import error is the learner's message, not ours
 
@@ -181,12 +182,33 @@ def test_environment_variables_override_defaults(
     )
 
 
+# The two ways a list comes from the environment (docs/steps/02-settings-app.md, D4).
+LIST_FORMS = {"comma-separated": ",".join, "JSON array": json.dumps}
+
+
 @pytest.mark.grade("D4", 1)
-def test_cors_lists_can_come_from_the_environment(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("form", list(LIST_FORMS))
+def test_cors_lists_come_from_the_environment_comma_separated_and_as_json(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, form: str
 ) -> None:
+    from app.core.config import Settings  # an import error is the learner's message, not ours
+
     items = ["http://a.example", "http://b.example"]
-    cors_env_value(monkeypatch, items)  # fails with a message if neither format works
+    value = LIST_FORMS[form](items)
+    monkeypatch.setenv("CORS_ORIGINS", value)
+    try:
+        found: Any = Settings(_env_file=None).CORS_ORIGINS
+    except Exception as exc:  # ValidationError, or pydantic-settings' SettingsError
+        found = f"the error {type(exc).__name__}: {str(exc)[:300]}"
+    hint = (
+        "pydantic-settings decodes a list field's value as JSON unless the field is "
+        "Annotated[list[str], NoDecode]; with NoDecode, a mode='before' validator must "
+        "read both forms"
+    )
+    assert found == items, (
+        f"expected CORS_ORIGINS={value} ({form}) in the environment to give the list "
+        f"{items}, found {found!r} ({hint})"
+    )
 
 
 @pytest.mark.grade("D4", 2)

@@ -81,7 +81,8 @@ async def test_a_100_character_password_hashes_and_every_character_counts() -> N
     )
     assert await maybe_await(verify_password("p" * 99 + "B", hashed)) is False, (
         "expected a password differing only in its 100th character to be refused "
-        "(bcrypt silently ignores everything after 72 bytes; Argon2id does not)"
+        "(bcrypt uses at most 72 bytes of a password: older versions silently ignored the "
+        "rest, bcrypt 5 refuses it; Argon2id uses all of it)"
     )
 
 

@@ -48,7 +48,10 @@ def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # SQLite ignores foreign keys unless each connection asks for them.
+    """Run `PRAGMA foreign_keys=ON` on a new SQLite connection (a `connect` event listener).
+
+    SQLite ignores foreign keys unless each connection asks for them.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -66,6 +69,15 @@ class DatabaseManager:
     ping_timeout = 2.0  # seconds a readiness check may wait for the database
 
     def __init__(self, url: str | None = None, config: Settings = settings) -> None:
+        """Create the engine for `url` (or `DATABASE_URL`) and the session factory.
+
+        Nothing connects yet: the pool opens connections on first use, `connect()`
+        checks one at start-up. The engine takes `_engine_options()`, and on SQLite
+        `_enable_sqlite_foreign_keys` listens to every new connection. Sessions keep
+        their objects readable after a commit (`expire_on_commit=False`: an async
+        session cannot lazy-load them again) and write only when told
+        (`autoflush=False`).
+        """
         self.url = make_url(url or config.DATABASE_URL)
         self.engine: AsyncEngine = create_async_engine(
             self.url, **_engine_options(self.url, config)

@@ -55,6 +55,12 @@ async def verify_password(password: str, hashed: str) -> bool:
 
 @cache
 def _dummy_hash() -> str:
+    """Return the hash of a random password, made on the first call and cached.
+
+    `spend_verify_time` verifies against it, so that a login with an unknown email
+    costs one Argon2 verification, like a wrong password. Cached, because hashing
+    anew on every such login would cost a second Argon2 computation on top.
+    """
     return password_hash.hash(uuid.uuid4().hex)
 
 
@@ -71,6 +77,12 @@ async def spend_verify_time(password: str) -> None:
 def _create_token(
     claims: dict[str, Any], token_type: TokenType, secret: str, lifetime: timedelta
 ) -> str:
+    """Return a JWT of `claims` signed with `secret` and `JWT_ALGORITHM`.
+
+    Adds `type` (`token_type`, so that one kind of token is never taken for the
+    other), `iat` (now), `exp` (now + `lifetime`) and a random `jti`. Access and
+    refresh tokens are both made here; they differ in claims, secret and lifetime.
+    """
     now = datetime.now(UTC)
     payload = {
         **claims,
@@ -103,6 +115,14 @@ def create_refresh_token(subject: str) -> str:
 
 
 def _decode_token(token: str, token_type: TokenType, secret: str) -> dict[str, Any]:
+    """Return the claims of `token`; raise `UnauthorizedException` unless it is valid.
+
+    Valid means: signed with `secret` by `JWT_ALGORITHM` (the only algorithm
+    accepted), not expired, with every claim of `REQUIRED_CLAIMS`, and of type
+    `token_type`, so that a refresh token never passes for an access token. An
+    expired token gets "Token has expired"; any other failure "Could not validate
+    credentials".
+    """
     try:
         # `algorithms` pins the algorithm: a token claiming `alg: none` or another
         # algorithm is rejected instead of trusted.

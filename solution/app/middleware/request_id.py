@@ -1,8 +1,9 @@
 """Give every request an id: echoed back, logged with every line, and in every error body.
 
-Written as a pure ASGI middleware: `BaseHTTPMiddleware` runs the endpoint in
-another task, so context variables set here (Loguru's context included) would
-not reach it, and it costs a large share of throughput.
+Written as a pure ASGI middleware: `BaseHTTPMiddleware` runs the rest of the app
+in a task of its own and streams the response back through a memory channel, so
+nothing the app sets in its context flows back out, and each request pays for
+that task and stream.
 """
 
 import re
@@ -26,7 +27,14 @@ def get_request_id() -> str:
 
 
 def choose_request_id(incoming: str | None) -> str:
-    """Keep a valid incoming id; otherwise make a new UUID4."""
+    """Keep a valid incoming id; otherwise make a new one, `str(uuid.uuid4())`.
+
+    A new id is a UUID4 in its canonical 36-character form (lowercase hex digits in
+    groups of 8-4-4-4-12, joined by hyphens), never another spelling of it such as
+    `uuid4().hex`: one form in every header, envelope and log line, so one search
+    finds a request everywhere; and it passes `VALID_REQUEST_ID`, so a client may
+    send it back.
+    """
     if incoming is not None and VALID_REQUEST_ID.fullmatch(incoming):
         return incoming
     return str(uuid.uuid4())

@@ -514,6 +514,23 @@ async def test_update_me_password_old_password_stops_working_new_one_works(
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{"full_name": None}, {"password": None}, {"full_name": None, "password": None}],
+    ids=["full_name", "password", "both"],
+)
+async def test_update_me_explicit_null_leaves_name_and_password_as_they_are(
+    client: httpx.AsyncClient, user: TestUser, body: dict[str, Any]
+) -> None:
+    before = (await client.get(f"{API}/users/me", headers=user.headers)).json()
+    response = await client.patch(f"{API}/users/me", json=body, headers=user.headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == before
+    assert (await client.get(f"{API}/users/me", headers=user.headers)).json() == before
+    response = await login(client, user.email, user.password)
+    assert response.status_code == 200, response.text
+
+
 async def test_update_me_rejects_too_short_password_with_422(
     client: httpx.AsyncClient, user: TestUser
 ) -> None:

@@ -480,6 +480,40 @@ async def test_update_user_with_empty_body_changes_nothing(
     }
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{"full_name": None}, {"role": None}, {"is_active": None}, {"full_name": None, "role": None}],
+    ids=["full_name", "role", "is_active", "two"],
+)
+async def test_update_user_explicit_null_leaves_the_field_as_it_is(
+    client: httpx.AsyncClient, admin: TestUser, user: TestUser, body: dict[str, Any]
+) -> None:
+    # The service writes model_dump(exclude_unset=True, exclude_none=True): a null is
+    # dropped like a field left out, never written to the NOT NULL column.
+    before = (await client.get(f"{API}/users/{user.id}", headers=admin.headers)).json()
+    response = await client.patch(f"{API}/users/{user.id}", json=body, headers=admin.headers)
+    assert response.status_code == 200, response.text
+    unchanged = {k: v for k, v in before.items() if k != "updated_at"}
+    assert {k: v for k, v in response.json().items() if k != "updated_at"} == unchanged
+    fetched = (await client.get(f"{API}/users/{user.id}", headers=admin.headers)).json()
+    assert {k: v for k, v in fetched.items() if k != "updated_at"} == unchanged
+
+
+async def test_update_user_null_beside_a_value_changes_only_the_value(
+    client: httpx.AsyncClient, admin: TestUser, user: TestUser
+) -> None:
+    before = (await client.get(f"{API}/users/{user.id}", headers=admin.headers)).json()
+    response = await client.patch(
+        f"{API}/users/{user.id}",
+        json={"full_name": None, "role": "moderator"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["role"] == "moderator"
+    assert body["full_name"] == before["full_name"]
+
+
 async def test_update_user_unknown_id_gives_404(client: httpx.AsyncClient, admin: TestUser) -> None:
     unknown = uuid.uuid4()
     response = await client.patch(

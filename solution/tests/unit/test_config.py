@@ -1,5 +1,6 @@
 """Settings: defaults, environment and .env loading, validation, the production guard."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,97 @@ def test_comma_separated_cors_settings_parse_to_lists(monkeypatch: pytest.Monkey
 def test_single_cors_origin_parses_to_one_item_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORS_ORIGINS", "https://only.example")
     assert Settings(_env_file=None).CORS_ORIGINS == ["https://only.example"]
+
+
+def test_json_array_cors_settings_parse_to_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pydantic-settings' own JSON decoding is off for these fields (NoDecode): without
+    # the validator reading JSON, '["https://a.example"]' would be one origin, brackets
+    # and quotes included.
+    monkeypatch.setenv("CORS_ORIGINS", '["https://a.example"]')
+    monkeypatch.setenv("CORS_ALLOW_METHODS", '["GET", "POST"]')
+    monkeypatch.setenv("CORS_ALLOW_HEADERS", ' ["Authorization","X-Request-ID"] ')
+    settings = Settings(_env_file=None)
+    assert settings.CORS_ORIGINS == ["https://a.example"]
+    assert settings.CORS_ALLOW_METHODS == ["GET", "POST"]
+    assert settings.CORS_ALLOW_HEADERS == ["Authorization", "X-Request-ID"]
+
+
+def test_both_list_forms_give_the_same_origins(monkeypatch: pytest.MonkeyPatch) -> None:
+    origins = ["https://a.example", "http://localhost:3000"]
+    found = []
+    for form in (",".join(origins), json.dumps(origins)):
+        monkeypatch.setenv("CORS_ORIGINS", form)
+        found.append(Settings(_env_file=None).CORS_ORIGINS)
+    assert found == [origins, origins]
+
+
+def test_json_array_in_env_file_parses_to_a_list(tmp_path: Path) -> None:
+    env_file = tmp_path / "json.env"
+    env_file.write_text('CORS_ORIGINS=["https://a.example","https://b.example"]\n', "utf-8")
+    assert Settings(_env_file=env_file).CORS_ORIGINS == ["https://a.example", "https://b.example"]
+
+
+@pytest.mark.parametrize("value", ['["https://a.example"', '["https://a.example",]', "[1]"])
+def test_malformed_json_list_raises_validation_error_naming_the_field(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", value)
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)
+    assert error_fields(caught.value) == {"CORS_ORIGINS"}
+    assert "CORS_ORIGINS" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://app.example.com",
+        "http://localhost:3000",
+        "http://127.0.0.1:8000",
+        "http://[::1]:5173",
+    ],
+)
+def test_origins_with_scheme_host_and_port_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, origin: str
+) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", origin)
+    origins = Settings(_env_file=None).CORS_ORIGINS
+    assert origins == [origin]
+
+
+@pytest.mark.parametrize(
+    ("origin", "reason"),
+    [
+        ("app.example.com", "http:// or https://"),
+        ("ftp://app.example.com", "http:// or https://"),
+        ("HTTPS://app.example.com", "http:// or https://"),
+        ("https://", "no path"),
+        ("https://app.example.com/", "not even a trailing /"),
+        ("https://app.example.com/api", "no path"),
+        ("https://app.example.com?x=1", "query"),
+        ("https://app.example.com#top", "fragment"),
+        ("https://*.example.com", "wildcard"),
+        ("https://app.example.com:99999", "port is invalid"),
+        ("https://user:secret@app.example.com", "credentials"),
+    ],
+)
+def test_invalid_origin_raises_validation_error_naming_the_setting_and_origin(
+    monkeypatch: pytest.MonkeyPatch, origin: str, reason: str
+) -> None:
+    for value in (f"http://ok.example,{origin}", json.dumps(["http://ok.example", origin])):
+        monkeypatch.setenv("CORS_ORIGINS", value)
+        with pytest.raises(ValidationError) as caught:
+            Settings(_env_file=None)
+        assert error_fields(caught.value) == {"CORS_ORIGINS"}
+        message = str(caught.value)
+        assert "CORS_ORIGINS" in message
+        assert repr(origin) in message
+        assert reason in message
+
+
+def test_invalid_origin_passed_as_an_argument_is_refused_too() -> None:
+    with pytest.raises(ValidationError, match="CORS_ORIGINS"):
+        Settings(_env_file=None, CORS_ORIGINS=["https://app.example.com/"])
 
 
 def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,12 @@ class AppException(Exception):
         detail: str | list[Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        """Keep what the error handler needs to answer with the JSON error envelope.
+
+        `message` defaults to the class's `default_message` and `status_code` to the
+        class's `status_code`; `detail` goes into the envelope as it is, and `headers`
+        onto the response. The message is also the exception's text (`str(exc)`).
+        """
         # TODO(step 3): implement this function (see its docstring)
         raise NotImplementedError
 
@@ -31,6 +37,7 @@ class NotFoundException(AppException):
     status_code = 404
 
     def __init__(self, resource: str = "Resource", identifier: object | None = None) -> None:
+        """Say what was not found: `User not found`, or `User with id '…' not found`."""
         # TODO(step 3): implement this function (see its docstring)
         raise NotImplementedError
 
@@ -42,6 +49,7 @@ class BadRequestException(AppException):
     default_message = "Bad request"
 
     def __init__(self, message: str | None = None, detail: str | None = None) -> None:
+        """A 400 with `message` (default `Bad request`) and an optional `detail`."""
         # TODO(step 3): implement this function (see its docstring)
         raise NotImplementedError
 
@@ -53,6 +61,10 @@ class UnauthorizedException(AppException):
     default_message = "Could not validate credentials"
 
     def __init__(self, message: str | None = None) -> None:
+        """A 401 with `message`, always with `WWW-Authenticate: Bearer`.
+
+        HTTP requires that header on every 401: it tells the client how to authenticate.
+        """
         # TODO(step 3): implement this function (see its docstring)
         raise NotImplementedError
 
@@ -64,6 +76,7 @@ class ForbiddenException(AppException):
     default_message = "You do not have permission to perform this action"
 
     def __init__(self, message: str | None = None) -> None:
+        """A 403 with `message` (default `default_message`)."""
         # TODO(step 3): implement this function (see its docstring)
         raise NotImplementedError
 
@@ -75,6 +88,7 @@ class ConflictException(AppException):
     default_message = "Resource already exists"
 
     def __init__(self, message: str | None = None) -> None:
+        """A 409 with `message` (default `default_message`)."""
         # TODO(step 3): implement this function (see its docstring)
         raise NotImplementedError
 
@@ -86,5 +100,6 @@ class ServiceUnavailableException(AppException):
     default_message = "Service temporarily unavailable"
 
     def __init__(self, message: str | None = None) -> None:
+        """A 503 with `message` (default `default_message`)."""
         # TODO(step 3): implement this function (see its docstring)
         raise NotImplementedError

@@ -4,8 +4,10 @@ Every tunable value lives here, typed and validated once at start-up, so the res
 of the code never reads `os.environ` itself.
 """
 
+import json
 from functools import lru_cache
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -19,7 +21,29 @@ MIN_SECRET_LENGTH = 32
 
 Environment = Literal["development", "testing", "staging", "production"]
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
-CommaSeparated = Annotated[list[str], NoDecode]
+# A list setting. In the environment or `.env` it is a JSON array (["a", "b"]) or
+# comma-separated (a,b): NoDecode stops pydantic-settings from decoding the value
+# as JSON itself (it would refuse a,b), so that `_parse_list` can read both forms.
+ListSetting = Annotated[list[str], NoDecode]
+
+
+def _check_origin(origin: str) -> None:
+    """Raise `ValueError`, saying what is wrong, unless `origin` is http(s)://host[:port]."""
+    example = "write scheme://host[:port], e.g. https://app.example.com or http://localhost:3000"
+    if origin.partition("://")[0] not in ("http", "https"):  # urlsplit would lowercase it
+        raise ValueError(f"{origin!r} is not an origin: it must start with http:// or https://")
+    parts = urlsplit(origin)
+    try:
+        parts.port  # noqa: B018 (an invalid port raises ValueError)
+    except ValueError:
+        raise ValueError(f"{origin!r} is not an origin: its port is invalid") from None
+    if not parts.hostname or "*" in origin or origin != f"{parts.scheme}://{parts.netloc}":
+        raise ValueError(
+            f"{origin!r} is not an origin: {example}, with no path (not even a trailing /), "
+            "query, fragment or wildcard"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{origin!r} is not an origin: it may not contain user@ credentials")
 
 
 class Settings(BaseSettings):
@@ -60,11 +84,11 @@ class Settings(BaseSettings):
     JWT_ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=30, ge=1)
     JWT_REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=7, ge=1)
 
-    # CORS: comma-separated in the environment, e.g. CORS_ORIGINS=http://a,http://b
-    CORS_ORIGINS: CommaSeparated = ["http://localhost:3000"]
+    # CORS: lists, e.g. CORS_ORIGINS=http://a,http://b or CORS_ORIGINS=["http://a","http://b"]
+    CORS_ORIGINS: ListSetting = ["http://localhost:3000"]
     CORS_ALLOW_CREDENTIALS: bool = True
-    CORS_ALLOW_METHODS: CommaSeparated = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-    CORS_ALLOW_HEADERS: CommaSeparated = ["Authorization", "Content-Type", "X-Request-ID"]
+    CORS_ALLOW_METHODS: ListSetting = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    CORS_ALLOW_HEADERS: ListSetting = ["Authorization", "Content-Type", "X-Request-ID"]
 
     # Logging
     LOG_LEVEL: LogLevel = "INFO"
@@ -76,10 +100,31 @@ class Settings(BaseSettings):
 
     @field_validator("CORS_ORIGINS", "CORS_ALLOW_METHODS", "CORS_ALLOW_HEADERS", mode="before")
     @classmethod
-    def _split_commas(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
+    def _parse_list(cls, value: object) -> object:
+        """Read a list from the environment: a JSON array, or comma-separated items."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                decoded: object = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"starts with '[' but is not a JSON array: {exc}") from exc
+            return decoded
+        return [item.strip() for item in text.split(",") if item.strip()]
+
+    @field_validator("CORS_ORIGINS")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        """Each origin is `*` or scheme://host[:port]: what a browser sends in `Origin`.
+
+        Starlette compares origins as exact strings, so anything more (a path, even a
+        trailing `/`) or a wildcard inside an origin would never match a request.
+        """
+        for origin in origins:
+            if origin != "*":
+                _check_origin(origin)
+        return origins
 
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod

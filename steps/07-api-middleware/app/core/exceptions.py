@@ -21,6 +21,12 @@ class AppException(Exception):
         detail: str | list[Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        """Keep what the error handler needs to answer with the JSON error envelope.
+
+        `message` defaults to the class's `default_message` and `status_code` to the
+        class's `status_code`; `detail` goes into the envelope as it is, and `headers`
+        onto the response. The message is also the exception's text (`str(exc)`).
+        """
         self.message = message or self.default_message
         self.status_code = status_code or self.status_code
         self.detail = detail
@@ -34,6 +40,7 @@ class NotFoundException(AppException):
     status_code = 404
 
     def __init__(self, resource: str = "Resource", identifier: object | None = None) -> None:
+        """Say what was not found: `User not found`, or `User with id '…' not found`."""
         message = f"{resource} not found"
         if identifier is not None:
             message = f"{resource} with id '{identifier}' not found"
@@ -47,6 +54,7 @@ class BadRequestException(AppException):
     default_message = "Bad request"
 
     def __init__(self, message: str | None = None, detail: str | None = None) -> None:
+        """A 400 with `message` (default `Bad request`) and an optional `detail`."""
         super().__init__(message, detail=detail)
 
 
@@ -57,6 +65,10 @@ class UnauthorizedException(AppException):
     default_message = "Could not validate credentials"
 
     def __init__(self, message: str | None = None) -> None:
+        """A 401 with `message`, always with `WWW-Authenticate: Bearer`.
+
+        HTTP requires that header on every 401: it tells the client how to authenticate.
+        """
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -67,6 +79,7 @@ class ForbiddenException(AppException):
     default_message = "You do not have permission to perform this action"
 
     def __init__(self, message: str | None = None) -> None:
+        """A 403 with `message` (default `default_message`)."""
         super().__init__(message)
 
 
@@ -77,6 +90,7 @@ class ConflictException(AppException):
     default_message = "Resource already exists"
 
     def __init__(self, message: str | None = None) -> None:
+        """A 409 with `message` (default `default_message`)."""
         super().__init__(message)
 
 
@@ -87,4 +101,5 @@ class ServiceUnavailableException(AppException):
     default_message = "Service temporarily unavailable"
 
     def __init__(self, message: str | None = None) -> None:
+        """A 503 with `message` (default `default_message`)."""
         super().__init__(message)

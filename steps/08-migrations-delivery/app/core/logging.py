@@ -21,8 +21,9 @@ TEXT_FORMAT = (
     "<level>{message}</level>"
 )
 
-# uvicorn's loggers carry handlers of their own and do not propagate, so routing
-# the root logger alone would miss them.
+# uvicorn configures `uvicorn` and `uvicorn.access` with handlers of their own that do
+# not propagate (`uvicorn.error` propagates only as far as `uvicorn`), so routing the
+# root logger alone would miss them.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 DRIVER_LOGGERS = ("sqlalchemy.pool", "aiosqlite", "asyncpg")
 

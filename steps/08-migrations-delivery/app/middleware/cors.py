@@ -13,7 +13,13 @@ class EnvelopeCORSMiddleware(CORSMiddleware):
     """Starlette's CORS middleware, refusing a preflight with the JSON error envelope."""
 
     def preflight_response(self, request_headers: Headers) -> Response:
-        """Answer a preflight request; a refusal says what was not allowed."""
+        """Answer a preflight request; a refusal says what was not allowed, in the envelope.
+
+        Starlette's answer is plain text: 200 `OK` with the CORS headers when allowed,
+        400 `Disallowed CORS origin` (or method, headers...) when not. An allowed
+        preflight keeps that answer; a refusal becomes the JSON error envelope, the
+        parent's text as its message, with only the parent's `Vary` header.
+        """
         response = super().preflight_response(request_headers)
         if response.status_code < 400:
             return response

@@ -4,10 +4,13 @@ Every tunable value lives here, typed and validated once at start-up, so the res
 of the code never reads `os.environ` itself.
 
 TODO(step 2) — D4:
-- Declare every setting of the course (docs/steps/02-settings-app.md lists them
-  with their types and defaults), grouped: application, server, database
-  (DATABASE_URL defaults to sqlite+aiosqlite:///./app.db), JWT, CORS (lists,
-  comma-separated in the environment), logging, and the first admin.
+- Declare every setting of the course (the settings reference,
+  docs/reference/settings.md, lists them with their types and defaults), grouped:
+  application, server, database (DATABASE_URL defaults to
+  sqlite+aiosqlite:///./app.db), JWT, CORS, logging, and the first admin.
+- CORS lists come from the environment in either form: comma-separated
+  (CORS_ORIGINS=http://a,http://b) or a JSON array (CORS_ORIGINS=["http://a","http://b"]).
+  docs/steps/02-settings-app.md (D4) says why pydantic-settings needs help for that.
 - With ENVIRONMENT=production, refuse to start while a JWT secret is a default or
   shorter than 32 characters, or CORS allows "*" with credentials: a clear error
   that names the setting.

@@ -1,4 +1,4 @@
-"""Every error becomes one JSON envelope: message, detail, status_code, request_id.
+"""Every error becomes one JSON envelope: message, detail, status_code.
 
 Handlers cover the application's own exceptions, Starlette's HTTP errors (404
 for an unknown route, 405) and validation errors (422); a last middleware turns
