@@ -17,6 +17,17 @@ def copy_solution(dest: Path) -> Path:
     return dest
 
 
+def edited_solution(name: str, edits: tuple[tuple[str, str, str], ...], dest: Path) -> Path:
+    """A copy of the solution with text replacements `(file, old, new)`, each old text once."""
+    copy_solution(dest)
+    for file, old, new in edits:
+        path = dest / file
+        text = path.read_text()
+        assert text.count(old) == 1, f"{name}: {old!r} must occur once in {file}"
+        path.write_text(text.replace(old, new))
+    return dest
+
+
 def stub_functions(path: Path) -> None:
     """Replace the body of every function in `path` by `raise NotImplementedError`.
 

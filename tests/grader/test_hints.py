@@ -15,9 +15,7 @@ import pytest
 from course.__main__ import main
 from course.grading.runner import grade
 from course.manifest import REPO_ROOT, load_manifest
-from tests.grader.mutants import Mutant
-from tests.grader.submissions import copy_solution
-from tests.grader.test_mutants import apply
+from tests.grader.submissions import copy_solution, edited_solution
 from tests.step_08.conftest import gist
 
 MANIFEST = load_manifest()
@@ -95,10 +93,10 @@ def test_a_subprocess_that_lacks_a_library_is_told_the_same() -> None:
 
 
 def test_a_database_that_cannot_be_opened_points_at_database_url(tmp_path: Path) -> None:
-    target = copy_solution(tmp_path / "submission")
-    apply(Mutant("own database URL", 3, (
+    target = edited_solution("own database URL", (
         ("app/core/database.py", "make_url(url or config.DATABASE_URL)",
-         'make_url(url or "sqlite+aiosqlite:////no-such-folder/app.db")'),)), target)  # fmt: skip
+         'make_url(url or "sqlite+aiosqlite:////no-such-folder/app.db")'),
+    ), tmp_path / "submission")  # fmt: skip
     messages = failed(target, 3, tmp_path)
     assert messages, "a database that cannot be opened must fail checks"
     opened = [m for m in messages.values() if "unable to open database file" in m]
@@ -109,14 +107,13 @@ def test_a_database_that_cannot_be_opened_points_at_database_url(tmp_path: Path)
 
 
 def test_step_7_hints_say_why(tmp_path: Path) -> None:
-    target = copy_solution(tmp_path / "submission")
     logging, request_id = "RequestLoggingMiddleware)\n", "RequestIDMiddleware)\n"
-    apply(Mutant("request id inside the request log", 7, (
+    target = edited_solution("request id inside the request log", (
         ("app/main.py", f"add_middleware({logging}    app.add_middleware({request_id}",
          f"add_middleware({request_id}    app.add_middleware({logging}"),
         ("app/middleware/request_id.py",
          "if incoming is not None and VALID_REQUEST_ID.fullmatch(incoming):", "if incoming:"),
-    )), target)  # fmt: skip
+    ), tmp_path / "submission")  # fmt: skip
     messages = failed(target, 7, tmp_path)
     logged = messages["test_one_log_line_per_request_with_method_path_status_duration_and_id"]
     assert "request-id middleware must be the outermost" in logged
@@ -127,13 +124,12 @@ def test_step_7_hints_say_why(tmp_path: Path) -> None:
 
 
 def test_update_user_writing_none_is_told_to_send_only_the_given_fields(tmp_path: Path) -> None:
-    target = copy_solution(tmp_path / "submission")
-    apply(Mutant("update_user sends model_dump()", 6, (
+    target = edited_solution("update_user sends model_dump()", (
         ("app/service/user_service.py",
          "values = data.model_dump(exclude_unset=True, exclude_none=True)",
          "values = data.model_dump()"),
         ("app/service/user_service.py", 'if "role" in values:', 'if values.get("role"):'),
-    )), target)  # fmt: skip
+    ), tmp_path / "submission")  # fmt: skip
     messages = failed(target, 6, tmp_path)
     updated = messages["test_update_user_changes_only_the_given_fields"]
     assert "IntegrityError" in updated and "model_dump(exclude_unset=True)" in updated, updated

@@ -3,33 +3,22 @@ while the unmodified solution keeps full marks there."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from course.grading.report import build_report
 from course.grading.runner import grade
-from course.manifest import REPO_ROOT, load_manifest
+from course.manifest import load_manifest
 from tests.grader.mutants import MUTANTS, Mutant
+from tests.grader.submissions import edited_solution
 
-SOLUTION = REPO_ROOT / "solution"
 MANIFEST = load_manifest()
-
-
-def apply(mutant: Mutant, root: Path) -> None:
-    for file, old, new in mutant.edits:
-        path = root / file
-        text = path.read_text()
-        assert text.count(old) == 1, f"{mutant.name}: {old!r} must occur once in {file}"
-        path.write_text(text.replace(old, new))
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_mutant_costs_points_in_its_step(mutant: Mutant, tmp_path: Path) -> None:
-    target = tmp_path / "submission"
-    shutil.copytree(SOLUTION, target, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
-    apply(mutant, target)
+    target = edited_solution(mutant.name, mutant.edits, tmp_path / "submission")
     run = grade(target, MANIFEST, [mutant.step], work_dir=tmp_path / "reports")
     report = build_report(run, MANIFEST)
     assert run.error is None, run.error
