@@ -194,9 +194,11 @@ def step_guide(step: Step, manifest: Manifest) -> str:
         done = "Nothing is done yet: this step lays the project out."
         where = """This folder is empty but for this guide: you create the project here.
 
-    nox -s start -- 1          # workspace/ from this checkpoint"""
+    python -m nox -s start -- 1          # workspace/ from this checkpoint"""
     else:
-        before = "step 1 is" if step.number == 2 else f"steps 1 to {step.number - 1} are"
+        before = {2: "step 1 is", 3: "steps 1 and 2 are"}.get(
+            step.number, f"steps 1 to {step.number - 1} are"
+        )
         done = (
             f"{before[0].upper()}{before[1:]} done; this step's work is marked by "
             f"`TODO(step {step.number})`."
@@ -204,14 +206,17 @@ def step_guide(step: Step, manifest: Manifest) -> str:
         where = f"""- **Carrying on** from step {step.number - 1} in your own workspace: your code
   stays, and this step's new files and TODOs are merged into it (backed up first):
 
-      nox -s next
+      python -m nox -s next
 
 - **Catching up** from this checkpoint instead: your current workspace is moved to
   `workspace.backup-…` and `workspace/` starts from this checkpoint:
 
-      nox -s start -- {step.number} --force"""
+      python -m nox -s start -- {step.number} --force"""
     if step.number < len(manifest.steps):
-        closing = f"When the step is complete, `nox -s next` takes you to step {step.number + 1}."
+        closing = (
+            f"When the step is complete, `python -m nox -s next` takes you to step "
+            f"{step.number + 1}."
+        )
     else:
         closing = "This is the last step: with full marks here, the whole backend is yours."
     return f"""# Step {step.number}: {step.title}
@@ -233,14 +238,14 @@ def step_guide(step: Step, manifest: Manifest) -> str:
 {files}
 
 **Read:** `{manifest.docs_base}{step.docs}` in the repository, or this step's page on the
-course site (`nox -s docs -- serve`).
+course site (`python -m nox -s docs -- serve`).
 
 ## Check your work
 
 From the repository root:
 
-    nox -s grade -- --step {step.number}      # once
-    nox -s watch                   # on every save
+    python -m nox -s grade -- --step {step.number}      # once
+    python -m nox -s watch                   # on every save
 
 {closing}
 """

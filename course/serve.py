@@ -3,7 +3,8 @@
 How far the project has come decides how its database is prepared:
 
 - with migrations (step 8 on): `alembic upgrade head`, then the seed script;
-- with models (step 4 on): the tables are created from the models' metadata;
+- with models (`app/domain/models/base.py`, step 4 on): the tables are created from
+  the models' metadata;
 - before that there are no tables to make, and the app starts as it is.
 
 Everything runs in the project's folder, so `app` is the learner's package and
@@ -66,12 +67,12 @@ def prepare_database(project: Path, say: Callable[[str], None]) -> bool:
         if (project / "scripts" / "seed.py").is_file() and not run("-m", "scripts.seed"):
             say("The seed script failed (above); the API starts without its users.")
         return True
-    if (project / "app" / "domain" / "models").is_dir():
+    if (project / "app" / "domain" / "models" / "base.py").is_file():
         if not run("-c", CREATE_TABLES):
             say("The tables could not be created from your models (above): until step 4 is "
                 "done the API starts without them.")  # fmt: skip
         return True
-    say("No models yet (step 4 adds them): the API starts without a database schema.")
+    say("No models yet (step 4 writes them): the API starts without tables.")
     return True
 
 

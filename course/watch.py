@@ -75,6 +75,7 @@ class Watcher:
         self.follow_workspace()
         self.test_timeout = test_timeout
         self.complete: set[int] = set()
+        self.graded_once = False  # the first grading tells nothing of steps the workspace left
         self.work_dir = Path(tempfile.mkdtemp(prefix="watch-"))
         self.standby: Standby | None = None
 
@@ -137,6 +138,7 @@ class Watcher:
         before the next step is graded.
         """
         self.follow_workspace()  # `nox -s next` may have moved it on since
+        opening, self.graded_once = not self.graded_once, True
         # The guard: a complete step whose file changed is graded again with the current one.
         guard = self.steps_owning(changed) & self.complete
         completed: dict[int, str] = {}
@@ -149,7 +151,8 @@ class Watcher:
             entries = {s["number"]: s for s in report["steps"]}
             for number, entry in entries.items():
                 if report["status"] != "error" and entry["points"] == entry["max_points"]:
-                    if number not in self.complete:
+                    behind = opening and number < (self.checkpoint or 0)
+                    if number not in self.complete and not behind:
                         completed[number] = self.completion(number, entry)
                         if on_complete:
                             on_complete(number, completed[number])

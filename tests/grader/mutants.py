@@ -58,6 +58,13 @@ MUTANTS = [
         ("pyproject.toml", 'requires-python = ">=3.11"', 'requires-python = ">=3.12"'),)),
     Mutant("production guard missing", 2, (
         ("app/core/config.py", 'if self.ENVIRONMENT != "production":', "if True:"),)),
+    Mutant("production accepts equal JWT secrets", 2, (
+        ("app/core/config.py", "if self.JWT_SECRET_KEY == self.JWT_REFRESH_SECRET_KEY:",
+         "if False:"),)),
+    Mutant("production accepts the default admin password", 2, (
+        ("app/core/config.py",
+         "if self.FIRST_ADMIN_PASSWORD.get_secret_value() == DEFAULT_FIRST_ADMIN_PASSWORD:",
+         "if False:"),)),
     Mutant("health without the version", 2, (
         ("app/api/v1/health_router.py", "version=settings.VERSION", 'version="unknown"'),)),
     Mutant("session never commits", 3, (

@@ -187,7 +187,7 @@ def trap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Trap]:
     planted_home = Path.home() / f".grader-sandbox-test-{tag}"
     planted_home.write_text(f"secret-{tag}")
     target = copy_solution(tmp_path / "class" / "mallory")  # a class of one, for the batch
-    writes = [REPO_ROOT / "reports" / f".sandbox-test-{tag}", target / "written-by-submission",
+    writes = [REPO_ROOT / f".sandbox-test-{tag}", target / "written-by-submission",
               tmp_path / "written-by-submission"]  # fmt: skip
     (target / "app" / "hostile.py").write_text(
         HOSTILE.format(

@@ -117,6 +117,9 @@ def test_a_workspace_that_finished_its_step_is_told_to_move_on_with_next(tmp_pat
     render(state, watcher, console)
     assert "Carry on to step 3 with your own code: nox -s next" in console.export_text()
 
+    # Started on a workspace that is on step 2, the watch does not announce step 1.
+    assert list(state.completed) == [2]
+
     WorkspaceState(3).write(workspace)  # what `nox -s next` does
     watcher.follow_workspace()
     assert watcher.steps == [1, 2, 3] and not watcher.next_step_due

@@ -316,7 +316,10 @@ PRODUCTION_REFUSALS = {
     "short access secret": ({"JWT_SECRET_KEY": "x" * 31}, "JWT_SECRET_KEY"),
     "short refresh secret": ({"JWT_REFRESH_SECRET_KEY": "y" * 31}, "JWT_REFRESH_SECRET_KEY"),
     "wildcard CORS with credentials": ({"CORS_ORIGINS": ["*"]}, "CORS_ORIGINS"),
-}
+    "refresh secret equal to the access secret": (
+        {"JWT_REFRESH_SECRET_KEY": GOOD_ACCESS_SECRET}, "JWT_REFRESH_SECRET_KEY"),
+    "default first admin password": ({"FIRST_ADMIN_PASSWORD": None}, "FIRST_ADMIN_PASSWORD"),
+}  # fmt: skip
 
 
 @pytest.mark.grade("D4", 1)

@@ -39,5 +39,5 @@ class InterceptHandler(logging.Handler):
 
 def setup_logging(config: Settings = settings) -> None:
     """Configure Loguru from LOG_LEVEL and LOG_FORMAT and route stdlib logging into it."""
-    # TODO(step 3): implement this function (see its docstring)
+    # TODO(step 3): configure Loguru from LOG_LEVEL and LOG_FORMAT; give every record a default request_id first (logger.configure(extra=...)): TEXT_FORMAT prints {extra[request_id]}
     raise NotImplementedError

@@ -12,8 +12,9 @@ TODO(step 2) — D4:
   (CORS_ORIGINS=http://a,http://b) or a JSON array (CORS_ORIGINS=["http://a","http://b"]).
   docs/steps/02-settings-app.md (D4) says why pydantic-settings needs help for that.
 - With ENVIRONMENT=production, refuse to start while a JWT secret is a default or
-  shorter than 32 characters, or CORS allows "*" with credentials: a clear error
-  that names the setting.
+  shorter than 32 characters, the two JWT secrets are equal, CORS allows "*" with
+  credentials, or FIRST_ADMIN_PASSWORD is its default: a clear error that names the
+  setting.
 - `get_settings()` builds the settings once per process; `settings` is that object.
 """
 
