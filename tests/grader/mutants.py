@@ -164,6 +164,10 @@ MUTANTS = [
          "Email = EmailStr"),)),
     Mutant("total_pages rounds down", 7, (
         ("app/utils/pagination.py", "return math.ceil(total / limit)", "return total // limit"),)),
+    Mutant("refused preflight in plain text", 7, (
+        ("app/middleware/cors.py",
+         "        if response.status_code < 400:\n            return response\n",
+         "        return response\n"),)),
     Mutant("CORS allows every origin", 7, (
         ("app/middleware/cors.py", "allow_origins=settings.CORS_ORIGINS,",
          'allow_origins=["*"],'),)),

@@ -20,7 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from course.grading.fixtures import API, serve
 from course.grading.hints import shown_value
 
-from .conftest import ENDPOINT_VALUE, PROBE, assert_status, probe_app, record_text, store_user
+from .conftest import (
+    ENDPOINT_VALUE,
+    PROBE,
+    assert_error,
+    assert_status,
+    probe_app,
+    record_text,
+    store_user,
+)
 
 DURATION = re.compile(r"\d+(\.\d+)?\s?(ms|s)\b")
 
@@ -266,6 +274,25 @@ async def test_cors_refuses_an_origin_not_in_the_settings(client: httpx.AsyncCli
     assert allowed not in (evil, "*"), (
         f"expected no Access-Control-Allow-Origin for {evil}, found {allowed!r}"
     )
+
+
+@pytest.mark.grade("D17", 1)
+async def test_a_refused_preflight_answers_the_error_envelope(client: httpx.AsyncClient) -> None:
+    response = await client.options(
+        f"{API}/health",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert response.status_code == 400, (
+        f"expected a preflight from an origin not in CORS_ORIGINS to answer 400, found "
+        f"{response.status_code}"
+    )
+    assert response.headers.get("content-type", "").startswith("application/json"), (
+        "expected a refused preflight to answer the JSON error envelope like every other error, "
+        f"found {response.headers.get('content-type')!r}: {response.text[:80]!r}. Starlette's "
+        "CORSMiddleware answers plain text; EnvelopeCORSMiddleware.preflight_response turns a "
+        "refusal (400) into error_response(...) with Starlette's text as the message"
+    )
+    assert_error(response, 400, "a refused preflight")
 
 
 # --- No secrets in the logs ---------------------------------------------------------------
