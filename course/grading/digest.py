@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from course.manifest import MANIFEST_PATH, REPO_ROOT
@@ -52,6 +53,16 @@ def compute_digest(root: Path = REPO_ROOT) -> str:
     return digest.hexdigest()
 
 
+@cache
+def grader_digest() -> str:
+    """The digest of this grader's own files, computed once per process.
+
+    Every report carries it, and watch mode builds one on every save: the course's
+    grading files do not change under a running grader, so reading them once is enough.
+    """
+    return compute_digest()
+
+
 def course_version(manifest_path: Path = MANIFEST_PATH) -> str:
     """The course's version, from its manifest."""
     return str(tomllib.loads(manifest_path.read_text(encoding="utf-8"))["version"])
@@ -74,4 +85,4 @@ class Provenance:
     def of_this_grader(cls) -> Provenance:
         """The provenance of the grader running now."""
         published = PUBLISHED.read_text(encoding="utf-8").strip() if PUBLISHED.exists() else ""
-        return cls(course_version(), compute_digest(), published)
+        return cls(course_version(), grader_digest(), published)

@@ -23,7 +23,7 @@ from functools import cache
 from course.manifest import REPO_ROOT, load_manifest
 
 GRADE_GROUP = "grade"  # the dependency group the grader runs the learner's code with
-LEARNER_PACKAGE = "app"
+LEARNER_PACKAGE = "app"  # the package a project's code lives in (learner_code.PACKAGE)
 REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 PITFALL = re.compile(
     r'^!!! warning "Pitfall: (?P<title>[^"]*)"\n(?P<body>(?:(?: {4}.*)?\n)*)', re.M

@@ -23,13 +23,14 @@ from typing import Any
 
 from course.grading.hints import (
     HINT,
+    LEARNER_PACKAGE,
     database_hint,
     database_unreachable,
     library_hint,
     missing_library,
 )
 
-PACKAGE = "app"
+PACKAGE = LEARNER_PACKAGE
 SNAPSHOT_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "venv", ".nox", "__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache",
     ".ruff_cache", "node_modules", "reports", "site", "*.db", "*.db-journal", "*.db-wal",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from course.advance import TODO
 from course.checkpoints import GUIDE, SOLUTION, STEPS, compare, generate, tree_files
 from course.grading.report import build_report
 from course.grading.runner import grade
@@ -24,7 +25,6 @@ from course.manifest import load_manifest
 
 MANIFEST = load_manifest()
 NUMBERS = [step.number for step in MANIFEST.steps]
-TODO = re.compile(rb"TODO\(step (\d+)\)")
 
 
 def checkpoint(number: int) -> Path:
