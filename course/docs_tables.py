@@ -77,7 +77,11 @@ SETTING_MEANINGS = {
     "JWT_REFRESH_SECRET_KEY": "Separate secret that signs refresh tokens.",
     "JWT_ALGORITHM": "HMAC algorithm of the tokens; decoding accepts only this one.",
     "JWT_ACCESS_TOKEN_EXPIRE_MINUTES": "Lifetime of an access token.",
-    "JWT_REFRESH_TOKEN_EXPIRE_DAYS": "Lifetime of a refresh token.",
+    "JWT_REFRESH_TOKEN_EXPIRE_DAYS": "Lifetime of a refresh token (never past its session's end).",
+    "JWT_ISSUER": "`iss` of every token; decoding refuses another issuer.",
+    "JWT_AUDIENCE": "`aud` of every token; decoding refuses another audience.",
+    "JWT_LEEWAY_SECONDS": "Clock difference tolerated on `exp` and `iat` (0 to 300 seconds).",
+    "SESSION_LIFETIME_DAYS": "Absolute lifetime of a login session; refreshing never extends it.",
     "CORS_ORIGINS": "Origins allowed to call the API from a browser, each `*` or "
     "`http(s)://host[:port]` (comma-separated or a JSON array).",
     "CORS_ALLOW_CREDENTIALS": "Whether browsers may send cookies and Authorization headers.",

@@ -398,7 +398,7 @@ two; only the holder of the secret can produce the third.""",
         """import base64, json, uuid
 from app.core.security import create_access_token, decode_access_token, create_refresh_token
 
-token = create_access_token(str(uuid.uuid4()), "user")
+token = create_access_token(str(uuid.uuid4()), "user", str(uuid.uuid4()))  # user, role, session
 def part(segment: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
 header, claims, signature = token.split(".")
@@ -422,7 +422,10 @@ forged_claims = {**part(claims), "role": "admin"}
 forged = ".".join([header, base64.urlsafe_b64encode(json.dumps(forged_claims).encode())
                    .decode().rstrip("="), signature])
 unsigned = jwt.encode(forged_claims, key=None, algorithm="none")
-refresh = create_refresh_token(part(claims)["sub"])
+from datetime import UTC, datetime, timedelta
+session_end = datetime.now(UTC) + timedelta(days=30)
+refresh = create_refresh_token(part(claims)["sub"], part(claims)["sid"], uuid.uuid4().hex,
+                               session_end)
 for name, candidate in [("genuine", token), ("tampered", forged), ("alg none", unsigned),
                         ("refresh as access", refresh)]:
     try:

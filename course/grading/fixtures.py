@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,28 @@ async def raw_engine() -> AsyncIterator[AsyncEngine]:
 _built: dict[str, MetaData] = {}
 
 
+def _register_learner_tables() -> None:
+    """Import the learner's model modules, so each registers its table on the metadata.
+
+    `users` always; `user_sessions` when the project has `app/domain/models/session.py`
+    (step 4 on). A session model that does not import is left to its own checks: the
+    checks of the users table go on without it.
+    """
+    import importlib
+    import importlib.util
+
+    import app.domain.models.user  # noqa: F401  (registers the users table)
+
+    name = "app.domain.models.session"
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        found = False
+    if found:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
 async def _reset_database(engine: AsyncEngine) -> None:
     """Empty tables built from the learner's models.
 
@@ -130,7 +152,7 @@ async def _reset_database(engine: AsyncEngine) -> None:
     (the models imported anew) or when emptying them fails (a table went missing);
     otherwise they are only emptied, which costs a fraction of the DDL.
     """
-    import app.domain.models.user  # noqa: F401  (registers the users table)
+    _register_learner_tables()
     from app.domain.models.base import Base
 
     metadata = Base.metadata
@@ -222,6 +244,45 @@ async def add_user(
         session.add(user)
         await session.commit()
     return user
+
+
+async def add_session(
+    engine: AsyncEngine,
+    user_id: uuid.UUID,
+    *,
+    refresh_token_id: str | None = None,
+    lifetime: timedelta = timedelta(days=1),
+    ended: bool = False,
+) -> Any:
+    """Store a login session of `user_id` with the grader's own ORM session.
+
+    Returns the learner's `UserSession` instance: live for `lifetime` (negative: it
+    has expired), or already ended (soft-deleted) when `ended`.
+    """
+    from app.domain.models.session import UserSession
+
+    now = datetime.now(UTC)
+    login = UserSession(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        refresh_token_id=refresh_token_id or uuid.uuid4().hex,
+        expires_at=now + lifetime,
+    )
+    if ended:
+        login.deleted_at = now
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        session.add(login)
+        await session.commit()
+    return login
+
+
+async def session_headers(engine: AsyncEngine, user_id: uuid.UUID, role: str) -> dict[str, str]:
+    """An Authorization header with the learner's access token of a new live session."""
+    from app.core.security import create_access_token
+
+    login = await add_session(engine, user_id)
+    token = await maybe_await(create_access_token(str(user_id), role, str(login.id)))
+    return {"Authorization": f"Bearer {token}"}
 
 
 _learner_hashes: dict[str, str] = {}

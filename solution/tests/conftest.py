@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.database import DatabaseManager
 from app.core.security import create_access_token, password_hash
+from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 from app.main import create_app
+from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 
 SOLUTION_DIR = Path(__file__).resolve().parents[1]
@@ -179,11 +182,13 @@ class TestUser:
     email: str
     password: str
     role: UserRole
+    session_id: uuid.UUID  # a live login session, as if they had logged in
 
     @property
     def headers(self) -> dict[str, str]:
-        """An Authorization header with a fresh access token."""
-        return {"Authorization": f"Bearer {create_access_token(str(self.id), self.role.value)}"}
+        """An Authorization header with a fresh access token of their session."""
+        token = create_access_token(str(self.id), self.role.value, str(self.session_id))
+        return {"Authorization": f"Bearer {token}"}
 
 
 MakeUser = Callable[..., Awaitable[TestUser]]
@@ -217,7 +222,16 @@ def make_user(database: DatabaseManager, default_password_hash: str) -> MakeUser
                     is_active=is_active,
                 )
             )
-        return TestUser(id=user.id, email=user.email, password=DEFAULT_PASSWORD, role=role)
+            login = await SessionRepository(session).create(
+                UserSession(
+                    user_id=user.id,
+                    refresh_token_id=uuid.uuid4().hex,
+                    expires_at=datetime.now(UTC) + timedelta(days=1),
+                )
+            )
+        return TestUser(
+            id=user.id, email=user.email, password=DEFAULT_PASSWORD, role=role, session_id=login.id
+        )
 
     return make
 

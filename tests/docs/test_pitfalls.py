@@ -110,12 +110,19 @@ PITFALLS: dict[str, tuple[str, ...]] = {
         "test_a_partial_unique_index_on_lower_email_allows_reuse_after_soft_delete",
         "test_check_then_insert_lets_two_registrations_through_without_the_index",
     ),
+    "`ON DELETE CASCADE` on SQLite": (
+        "test_sqlite_runs_on_delete_cascade_only_on_connections_with_foreign_keys_on",
+    ),
     # docs/steps/05-repositories.md
     "sorting by any column the client names": (
         "test_sorting_by_a_client_named_attribute_reaches_hashes_or_fails",
         "test_the_sort_whitelist_excludes_the_password_hash",
     ),
     "`%` and `_` in a search term": ("test_like_wildcards_in_a_search_term_and_their_escape",),
+    "a rotation that reads, then writes": (
+        "test_a_rotation_that_reads_then_writes_lets_one_token_through_twice",
+        "test_the_solutions_rotation_has_one_winner_when_two_run_at_once",
+    ),
     # docs/steps/06-security-services.md
     "passlib and python-jose": (
         "test_passlib_cannot_hash_with_bcrypt_5",
@@ -126,8 +133,15 @@ PITFALLS: dict[str, tuple[str, ...]] = {
         "test_one_argon2_hash_takes_tens_of_milliseconds_of_cpu",
         "test_a_hash_on_the_event_loop_stalls_it_and_one_in_a_thread_does_not",
     ),
+    "`aud` without `audience`": (
+        "test_pyjwt_refuses_a_token_with_aud_unless_decode_names_the_audience",
+        "test_pyjwt_checks_iss_only_when_an_issuer_is_given",
+    ),
     "check-then-insert races": (
         "test_check_then_insert_lets_two_registrations_through_without_the_index",
+    ),
+    "the 401 that rolls back its own evidence": (
+        "test_a_write_before_an_error_is_rolled_back_unless_committed_first",
     ),
     "committing after the response": (
         "test_yield_dependency_commits_after_the_response_unless_scope_function",
@@ -848,6 +862,50 @@ async def test_check_then_insert_lets_two_registrations_through_without_the_inde
         await engine.dispose()
 
 
+def test_sqlite_runs_on_delete_cascade_only_on_connections_with_foreign_keys_on(
+    tmp_path: Path,
+) -> None:
+    def foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    for cascade, foreign_keys in ((True, False), (True, True), (False, True)):
+        metadata = sa.MetaData()
+        users = sa.Table("users", metadata, sa.Column("id", sa.Integer, primary_key=True))
+        sessions = sa.Table(
+            "user_sessions",
+            metadata,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column(
+                "user_id",
+                sa.ForeignKey("users.id", ondelete="CASCADE" if cascade else None),
+                nullable=False,
+            ),
+        )
+        ddl = str(sa.schema.CreateTable(sessions).compile(dialect=sqlite.dialect()))
+        assert ("ON DELETE CASCADE" in ddl) is cascade, ddl
+        engine = sa.create_engine(f"sqlite:///{tmp_path / f'cascade-{cascade}-{foreign_keys}.db'}")
+        if foreign_keys:
+            sa.event.listen(engine, "connect", foreign_keys_on)
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            conn.execute(users.insert(), [{"id": 1}, {"id": 2}])
+            conn.execute(sessions.insert(), [{"user_id": 1}, {"user_id": 1}, {"user_id": 2}])
+        count = sa.select(sa.func.count()).select_from(sessions)
+        if not cascade:  # foreign keys on, no cascade: the delete is refused
+            with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"), engine.begin() as conn:
+                conn.execute(users.delete().where(users.c.id == 1))
+        else:
+            with engine.begin() as conn:
+                conn.execute(users.delete().where(users.c.id == 1))
+        with engine.connect() as conn:
+            left = conn.execute(count).scalar_one()
+        # Without the pragma, SQLite keeps the deleted user's sessions and says nothing.
+        assert left == {(True, False): 3, (True, True): 1, (False, True): 3}[cascade, foreign_keys]
+        engine.dispose()
+
+
 # --- step 5: repositories ---------------------------------------------------------------
 
 
@@ -898,6 +956,76 @@ async def test_like_wildcards_in_a_search_term_and_their_escape() -> None:
         assert await found("%%%") == sorted(names), "`%` matches every name"
         for term, match in (("_", "grace_hopper"), ("%", "100% Turing"), ("\\", "back\\slash")):
             assert await found(f"%{escape_like(term)}%", escape="\\") == [match]
+    await engine.dispose()
+
+
+async def test_a_rotation_that_reads_then_writes_lets_one_token_through_twice(
+    tmp_path: Path,
+) -> None:
+    metadata = sa.MetaData()
+    sessions = sa.Table(
+        "user_sessions",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("refresh_token_id", sa.String(64), nullable=False),
+    )
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'rotate.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    factory = async_sessionmaker(engine)
+    current = sa.select(sessions.c.refresh_token_id).where(sessions.c.id == 1)
+    for conditional in (False, True):
+        async with engine.begin() as conn:
+            await conn.execute(sessions.delete())
+            await conn.execute(sessions.insert(), {"id": 1, "refresh_token_id": "used"})
+        winners = []
+        async with factory() as first, factory() as second:
+            # Two requests with the same refresh token: both read before either writes.
+            assert await first.scalar(current) == await second.scalar(current) == "used"
+            for session, new in ((first, "first"), (second, "second")):
+                condition = [sessions.c.id == 1]
+                if conditional:  # the comparison moves into the UPDATE
+                    condition.append(sessions.c.refresh_token_id == "used")
+                update = sessions.update().where(*condition).values(refresh_token_id=new)
+                result = await session.execute(update)
+                await session.commit()
+                if result.rowcount == 1:
+                    winners.append(new)
+        assert winners == (["first"] if conditional else ["first", "second"])
+    await engine.dispose()
+
+
+async def test_the_solutions_rotation_has_one_winner_when_two_run_at_once(
+    tmp_path: Path,
+) -> None:
+    models = solution("app.domain.models")
+    repository = solution("app.repository.session_repository").SessionRepository
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'sessions.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(models.Base.metadata.create_all)
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    user = models.User(email="ada@x.io", password_hash=SECRET_HASH, full_name="Ada")
+    async with factory() as session:
+        session.add(user)
+        await session.flush()
+        login = models.UserSession(
+            user_id=user.id, refresh_token_id="used", expires_at=datetime.now(UTC) + timedelta(1)
+        )
+        session.add(login)
+        await session.commit()
+
+    async def refresh(new: str) -> bool:
+        async with factory() as session:
+            rotated = await repository(session).rotate(
+                login.id, user.id, used_token_id="used", new_token_id=new
+            )
+            await session.commit()
+        return rotated is not None
+
+    assert sorted(await asyncio.gather(refresh("first"), refresh("second"))) == [False, True]
+    async with factory() as session:
+        stored = await session.get(models.UserSession, login.id)
+        assert stored is not None and stored.refresh_token_id in ("first", "second")
     await engine.dispose()
 
 
@@ -1004,6 +1132,74 @@ async def test_yield_dependency_commits_after_the_response_unless_scope_function
     assert outcomes["function"] == ["endpoint", "commit", "response 500"]
     async with engine.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(Account))).scalar() == 1
+    await engine.dispose()
+
+
+def test_pyjwt_refuses_a_token_with_aud_unless_decode_names_the_audience() -> None:
+    secret = "a-secret-of-at-least-thirty-two-bytes!"
+    now = datetime.now(UTC)
+    with_aud = jwt.encode({"sub": "1", "aud": "api", "exp": now + timedelta(minutes=1)}, secret)
+    without_aud = jwt.encode({"sub": "1", "exp": now + timedelta(minutes=1)}, secret)
+    with pytest.raises(jwt.InvalidAudienceError):
+        jwt.decode(with_aud, secret, algorithms=["HS256"])
+    assert jwt.decode(with_aud, secret, algorithms=["HS256"], audience="api")["aud"] == "api"
+    with pytest.raises(jwt.InvalidAudienceError):
+        jwt.decode(with_aud, secret, algorithms=["HS256"], audience="another-api")
+    with pytest.raises(jwt.MissingRequiredClaimError):
+        jwt.decode(without_aud, secret, algorithms=["HS256"], audience="api")
+
+
+def test_pyjwt_checks_iss_only_when_an_issuer_is_given() -> None:
+    secret = "a-secret-of-at-least-thirty-two-bytes!"
+    token = jwt.encode({"sub": "1", "iss": "someone-else"}, secret)
+    assert jwt.decode(token, secret, algorithms=["HS256"])["iss"] == "someone-else"
+    with pytest.raises(jwt.InvalidIssuerError):
+        jwt.decode(token, secret, algorithms=["HS256"], issuer="us")
+    with pytest.raises(jwt.MissingRequiredClaimError):
+        jwt.decode(jwt.encode({"sub": "1"}, secret), secret, algorithms=["HS256"], issuer="us")
+
+
+async def test_a_write_before_an_error_is_rolled_back_unless_committed_first() -> None:
+    """The course's unit of work: a yield dependency that commits when the endpoint
+    returns and rolls back when it raises (scope="function", as `get_db`)."""
+    from fastapi import HTTPException
+
+    engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    sessions = async_sessionmaker(engine)
+
+    async def get_db() -> AsyncIterator[AsyncSession]:
+        async with sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                raise
+
+    app = FastAPI()
+    db = Annotated[AsyncSession, Depends(get_db, scope="function")]
+
+    @app.get("/{email}")
+    async def record_then_refuse(email: str, session: db, commit_first: bool = False) -> None:
+        session.add(Account(email=email))
+        await session.flush()
+        if commit_first:
+            await session.commit()
+        raise HTTPException(status_code=401)
+
+    async def count(email: str) -> int:
+        async with engine.connect() as conn:
+            query = sa.select(sa.func.count()).where(Account.email == email)
+            return int((await conn.execute(query)).scalar_one())
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/rolled-back@x.io")).status_code == 401
+        assert (await client.get("/kept@x.io", params={"commit_first": True})).status_code == 401
+    assert await count("rolled-back@x.io") == 0
+    assert await count("kept@x.io") == 1
     await engine.dispose()
 
 

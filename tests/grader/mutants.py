@@ -53,6 +53,79 @@ HEALTHCHECK_COMMAND = (
     """127.0.0.1:{os.environ.get('PORT', '8000')}/api/v1/health\\", timeout=4)"]"""
 )
 
+# --- login sessions (steps 4 and 5): the text the session mutants below edit ----------------
+
+SESSION_MODEL = "app/domain/models/session.py"
+SESSION_REPOSITORY = "app/repository/session_repository.py"
+
+# The reference rotation: one conditional UPDATE ... RETURNING.
+ROTATE_IN_ONE_UPDATE = """        statement = (
+            update(UserSession)
+            .where(
+                UserSession.id == session_id,
+                UserSession.user_id == user_id,
+                UserSession.refresh_token_id == used_token_id,
+                UserSession.deleted_at.is_(None),
+                UserSession.expires_at > datetime.now(UTC),
+            )
+            .values(refresh_token_id=new_token_id, updated_at=datetime.now(UTC))
+            .returning(UserSession)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+"""
+
+
+def rotate_read_then_write(flush: bool = True) -> str:
+    """A rotation that reads the session, compares in Python, then writes: right one
+    request at a time, but two requests can both read the old token id and both win."""
+    read = """        found = await self.session.scalar(
+            select(UserSession).where(
+                UserSession.id == session_id,
+                UserSession.user_id == user_id,
+                UserSession.deleted_at.is_(None),
+                UserSession.expires_at > datetime.now(UTC),
+            )
+        )
+        if found is None or found.refresh_token_id != used_token_id:
+            return None
+        found.refresh_token_id = new_token_id
+"""
+    write = "        await self.session.flush()\n" if flush else ""
+    return read + write + "        return found\n"
+
+
+GET_LIVE_USER_IN_ONE_QUERY = """        query = (
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.id == session_id,
+                UserSession.user_id == user_id,
+                UserSession.deleted_at.is_(None),
+                UserSession.expires_at > datetime.now(UTC),
+                User.deleted_at.is_(None),
+            )
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+"""
+
+# The session first, then its user: right, but two round trips on every request.
+GET_LIVE_USER_IN_TWO_QUERIES = """        live = await self.session.scalar(
+            select(UserSession.id).where(
+                UserSession.id == session_id,
+                UserSession.user_id == user_id,
+                UserSession.deleted_at.is_(None),
+                UserSession.expires_at > datetime.now(UTC),
+            )
+        )
+        if live is None:
+            return None
+        return await self.session.scalar(
+            select(User).where(User.id == user_id, User.deleted_at.is_(None))
+        )
+"""
+# --- end of the session mutants' text -----------------------------------------------------
+
 MUTANTS = [
     Mutant("requires-python excludes the course's Python", 1, (
         ("pyproject.toml", 'requires-python = ">=3.11"', 'requires-python = ">=3.12"'),)),
@@ -122,6 +195,103 @@ MUTANTS = [
     Mutant("search wildcards not escaped", 5, (
         ("app/repository/user_repository.py", 'pattern = f"%{escape_like(search)}%"',
          'pattern = f"%{search}%"'),)),
+    # --- login sessions, step 4: the UserSession model ---------------------------------------
+    Mutant("session foreign key without ON DELETE CASCADE", 4, (
+        (SESSION_MODEL, 'ForeignKey("users.id", ondelete="CASCADE")', 'ForeignKey("users.id")'),),
+        fails=("test_deleting_a_user_deletes_their_sessions",)),
+    Mutant("session user_id not indexed", 4, (
+        (SESSION_MODEL, "nullable=False, index=True", "nullable=False"),),
+        fails=("test_user_id_is_an_indexed_foreign_key_to_users_id",)),
+    Mutant("session refresh_token_id nullable", 4, (
+        (SESSION_MODEL, "mapped_column(String(64), nullable=False)",
+         "mapped_column(String(64), nullable=True)"),),
+        fails=("test_session_columns_are_required",)),
+    # DateTime(timezone=True) without BaseModel's UTC type: SQLite hands the expiry back naive.
+    Mutant("session expiry without the UTC type", 4, (
+        (SESSION_MODEL, "mapped_column(UTCDateTime, nullable=False)",
+         "mapped_column(DateTime(timezone=True), nullable=False)"),
+        (SESSION_MODEL, "from sqlalchemy import ForeignKey,",
+         "from sqlalchemy import DateTime, ForeignKey,"),
+    ), fails=("test_a_session_is_stored_with_an_aware_expiry",)),
+    Mutant("UserSession not re-exported by the models package", 4, (
+        ("app/domain/models/__init__.py", "from app.domain.models.session import UserSession\n",
+         ""),), fails=("test_the_models_package_exports_user_session_and_registers_its_table",)),
+    # --- login sessions, step 5: SessionRepository -------------------------------------------
+    Mutant("get_live_user ignores the expiry", 5, (
+        (SESSION_REPOSITORY,
+         "                UserSession.expires_at > datetime.now(UTC),\n                User.deleted_at",
+         "                User.deleted_at"),),
+        fails=("test_get_live_user_is_none_unless_the_session_and_user_are_live",)),
+    Mutant("get_live_user ignores whose session it is", 5, (
+        (SESSION_REPOSITORY,
+         "                UserSession.user_id == user_id,\n"
+         "                UserSession.deleted_at.is_(None),\n"
+         "                UserSession.expires_at > datetime.now(UTC),\n"
+         "                User.deleted_at",
+         "                UserSession.deleted_at.is_(None),\n"
+         "                UserSession.expires_at > datetime.now(UTC),\n"
+         "                User.deleted_at"),),
+        fails=("test_get_live_user_is_none_unless_the_session_and_user_are_live",)),
+    Mutant("get_live_user returns a soft-deleted user", 5, (
+        (SESSION_REPOSITORY, "                User.deleted_at.is_(None),\n", ""),),
+        fails=("test_get_live_user_is_none_unless_the_session_and_user_are_live",)),
+    Mutant("get_live_user in two queries", 5, (
+        (SESSION_REPOSITORY, GET_LIVE_USER_IN_ONE_QUERY, GET_LIVE_USER_IN_TWO_QUERIES),),
+        fails=("test_get_live_user_runs_one_query",)),
+    Mutant("rotate without the used-token condition", 5, (
+        (SESSION_REPOSITORY, "                UserSession.refresh_token_id == used_token_id,\n",
+         ""),),
+        fails=("test_rotate_replaces_the_current_token_id_once",
+               "test_rotate_refuses_what_is_not_the_live_current_token",
+               "test_two_concurrent_rotations_of_one_token_have_exactly_one_winner")),
+    Mutant("rotate ignores the expiry", 5, (
+        (SESSION_REPOSITORY,
+         "                UserSession.expires_at > datetime.now(UTC),\n            )\n"
+         "            .values(refresh_token_id",
+         "            )\n            .values(refresh_token_id"),),
+        fails=("test_rotate_refuses_what_is_not_the_live_current_token",)),
+    Mutant("rotate revives an ended session", 5, (
+        (SESSION_REPOSITORY,
+         "                UserSession.refresh_token_id == used_token_id,\n"
+         "                UserSession.deleted_at.is_(None),\n",
+         "                UserSession.refresh_token_id == used_token_id,\n"),),
+        fails=("test_rotate_refuses_what_is_not_the_live_current_token",)),
+    Mutant("rotate reads, compares, then writes", 5, (
+        (SESSION_REPOSITORY, ROTATE_IN_ONE_UPDATE, rotate_read_then_write()),),
+        fails=("test_two_concurrent_rotations_of_one_token_have_exactly_one_winner",)),
+    Mutant("rotate leaves its write unflushed", 5, (
+        (SESSION_REPOSITORY, ROTATE_IN_ONE_UPDATE, rotate_read_then_write(flush=False)),),
+        fails=("test_writes_flush_but_do_not_commit",)),
+    Mutant("end_all ends every user's sessions", 5, (
+        (SESSION_REPOSITORY, "self.end_where(UserSession.user_id == user_id)",
+         "self.end_where(UserSession.user_id.is_not(None))"),),
+        fails=("test_end_all_ends_only_that_users_open_sessions",)),
+    Mutant("ending ends ended sessions again", 5, (
+        (SESSION_REPOSITORY, ".where(condition, UserSession.deleted_at.is_(None))",
+         ".where(condition)"),),
+        fails=("test_end_soft_deletes_an_open_session_and_says_whether_it_was_open",
+               "test_end_all_ends_only_that_users_open_sessions")),
+    Mutant("ending a session deletes its row", 5, (
+        (SESSION_REPOSITORY,
+         "            update(UserSession)\n"
+         "            .where(condition, UserSession.deleted_at.is_(None))\n"
+         "            .values(deleted_at=now, updated_at=now)\n",
+         "            delete(UserSession)\n"
+         "            .where(condition, UserSession.deleted_at.is_(None))\n"),
+        (SESSION_REPOSITORY, "CursorResult, select, update",
+         "CursorResult, delete, select, update"),
+    ), fails=("test_end_soft_deletes_an_open_session_and_says_whether_it_was_open",)),
+    Mutant("ending sessions commits", 5, (
+        (SESSION_REPOSITORY,
+         "        result = cast(CursorResult[None], await self.session.execute(statement))\n",
+         "        result = cast(CursorResult[None], await self.session.execute(statement))\n"
+         "        await self.session.commit()\n"),),
+        fails=("test_writes_flush_but_do_not_commit",)),
+    Mutant("commit() only flushes", 5, (
+        (SESSION_REPOSITORY, "        await self.session.commit()\n",
+         "        await self.session.flush()\n"),),
+        fails=("test_commit_commits_the_sessions_writes",)),
+    # --- end of the login session mutants ----------------------------------------------------
     Mutant("token type unchecked", 6, (
         ("app/core/security.py", 'if payload.get("type") != token_type:', "if False:"),)),
     Mutant("signature not verified", 6, (
@@ -149,6 +319,78 @@ MUTANTS = [
         ("app/service/user_service.py", "if user_id == acting_user_id:", "if False:"),)),
     Mutant("commit after the response", 6, (
         ("app/api/deps.py", 'Depends(get_db, scope="function")', "Depends(get_db)"),)),
+    # Sessions (step 6), their routes (step 7) and their migration (step 8).
+    Mutant("tokens without issuer and audience checks", 6, (
+        ("app/core/security.py", """            audience=settings.JWT_AUDIENCE,
+            issuer=settings.JWT_ISSUER,
+""", """            options={"verify_aud": False, "verify_iss": False, "require": REQUIRED_CLAIMS},
+"""),
+        ("app/core/security.py", """            leeway=settings.JWT_LEEWAY_SECONDS,
+            options={"require": REQUIRED_CLAIMS},
+""", """            leeway=settings.JWT_LEEWAY_SECONDS,
+"""),
+    ), fails=("test_decoders_reject_bad_tokens",)),
+    Mutant("no leeway for clock skew", 6, (
+        ("app/core/security.py", "            leeway=settings.JWT_LEEWAY_SECONDS,\n", ""),
+    ), fails=("test_decoders_tolerate_clock_skew_within_the_leeway",)),
+    Mutant("refresh token outlives its session", 6, (
+        ("app/core/security.py", "min(datetime.now(UTC) + lifetime, session_expires_at)",
+         "datetime.now(UTC) + lifetime"),
+    ), fails=("test_refresh_token_carries_sub_sid_its_id_and_never_outlives_its_session",)),
+    Mutant("access tokens not bound to a live session", 6, (
+        ("app/service/auth_service.py",
+         """        user = await self.sessions.get_live_user(session_id, user_id)
+""", """        del session_id
+        user = await self.repository.get_by_id(user_id)
+"""),
+    ), fails=("test_get_current_user_refuses_with_401",
+              "test_logout_ends_the_session_of_the_access_token")),
+    Mutant("refresh without rotation", 6, (
+        ("app/service/auth_service.py", 'new_token_id=uuid.uuid4().hex',
+         'new_token_id=str(claims["jti"])'),
+    ), fails=("test_a_refresh_token_works_once_and_its_successor_works",)),
+    Mutant("a reused refresh token ends nothing", 6, (
+        ("app/service/auth_service.py", """            if await self.sessions.end(session_id):
+                await self.sessions.commit()
+""", ""),
+    ), fails=("test_reusing_a_refresh_token_ends_the_session_for_good",)),
+    Mutant("the end of a reused session is rolled back", 6, (
+        ("app/service/auth_service.py", """            if await self.sessions.end(session_id):
+                await self.sessions.commit()
+""", """            await self.sessions.end(session_id)
+"""),
+    ), fails=("test_reusing_a_refresh_token_ends_the_session_for_good",)),
+    Mutant("password change without the current password", 6, (
+        ("app/service/user_service.py",
+         "            if not await verify_password(current, user.password_hash):\n"
+         "                raise BadRequestException(WRONG_CURRENT_PASSWORD)\n", ""),
+    ), fails=("test_a_new_password_needs_the_current_one_and_ends_every_session",)),
+    Mutant("password change keeps the sessions", 6, (
+        ("app/service/user_service.py", """        if "password_hash" in values:
+            await self.sessions.end_all(user.id)
+""", ""),
+    ), fails=("test_a_new_password_needs_the_current_one_and_ends_every_session",)),
+    Mutant("a change of rights keeps the sessions", 6, (
+        ("app/service/user_service.py", """        if rights_change:
+            await self.sessions.end_all(user_id)
+""", ""),
+    ), fails=("test_a_change_of_role_or_state_ends_the_users_sessions",)),
+    Mutant("any admin edit ends the sessions", 6, (
+        ("app/service/user_service.py", "        if rights_change:\n", "        if True:\n"),
+    ), fails=("test_a_change_that_keeps_the_rights_ends_no_session",)),
+    Mutant("logout ends nothing", 7, (
+        ("app/api/v1/auth_router.py", "    await auth_service.logout(claims)\n",
+         "    del claims\n"),
+    ), fails=("test_logout_ends_this_session_and_no_other",)),
+    Mutant("new password accepted without the current one", 4, (
+        ("app/domain/schemas/user.py",
+         "        if self.password is not None and self.current_password is None:\n",
+         "        if False:\n"),
+    ), fails=("test_user_self_update_asks_for_the_current_password_with_a_new_one",)),
+    Mutant("no migration for the sessions table", 8, (
+        ("alembic/versions/0002_create_user_sessions_table.py", "def upgrade() -> None:",
+         "def upgrade() -> None:\n    return\n\n\ndef _unused() -> None:"),
+    ), fails=("test_alembic_check_finds_no_difference",)),
     Mutant("register answers 200", 7, (
         ("app/api/v1/auth_router.py", "status_code=status.HTTP_201_CREATED,",
          "status_code=status.HTTP_200_OK,"),)),

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tests.grader.mutants import HEALTHCHECK_COMMAND
+from tests.grader.mutants import (
+    HEALTHCHECK_COMMAND,
+    ROTATE_IN_ONE_UPDATE,
+    SESSION_MODEL,
+    SESSION_REPOSITORY,
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,39 @@ class Variant:
     step: int
     edits: tuple[tuple[str, str, str], ...]  # (file, old text, new text)
 
+
+# --- login sessions (steps 4 and 5): the text the session variants below write -----------
+
+# A conditional UPDATE without RETURNING, then the session read back: one winner too.
+ROTATE_THEN_READ_BACK = """        statement = (
+            update(UserSession)
+            .where(
+                UserSession.id == session_id,
+                UserSession.user_id == user_id,
+                UserSession.refresh_token_id == used_token_id,
+                UserSession.deleted_at.is_(None),
+                UserSession.expires_at > datetime.now(UTC),
+            )
+            .values(refresh_token_id=new_token_id, updated_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
+        result = cast(CursorResult[None], await self.session.execute(statement))
+        if result.rowcount != 1:
+            return None
+        return await self.session.get(UserSession, session_id, populate_existing=True)
+"""
+
+# Every open session of the user loaded, ended one by one, flushed.
+END_ALL_THROUGH_THE_ORM = """        open_sessions = (
+            await self.session.scalars(self._live().where(UserSession.user_id == user_id))
+        ).all()
+        now = datetime.now(UTC)
+        for open_session in open_sessions:
+            open_session.deleted_at = now
+        await self.session.flush()
+        return len(open_sessions)
+"""
+# --- end of the session variants' text ----------------------------------------------------
 
 VARIANTS = [
     Variant("requires-python with an upper bound", 1, (
@@ -52,6 +90,30 @@ VARIANTS = [
     Variant("ties broken by the id, newest id first", 5, (
         ("app/repository/base.py", "query.order_by(*order_by, self.model.id)",
          "query.order_by(*order_by, self.model.id.desc())"),)),
+    # --- login sessions, steps 4 and 5 --------------------------------------------------------
+    # The foreign key and the index of user_id declared on the table, not on the column.
+    Variant("session foreign key and index in __table_args__", 4, (
+        (SESSION_MODEL,
+         "mapped_column(\n"
+         '        Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True\n'
+         "    )\n",
+         "mapped_column(Uuid, nullable=False)\n"),
+        (SESSION_MODEL, '    __tablename__ = "user_sessions"\n',
+         '    __tablename__ = "user_sessions"\n'
+         "    __table_args__ = (\n"
+         '        ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),\n'
+         '        Index("ix_user_sessions_user_id", "user_id"),\n'
+         "    )\n"),
+        (SESSION_MODEL, "from sqlalchemy import ForeignKey, String, Uuid",
+         "from sqlalchemy import ForeignKeyConstraint, Index, String, Uuid"),
+    )),
+    Variant("rotate as a conditional UPDATE, then a read back", 5, (
+        (SESSION_REPOSITORY, ROTATE_IN_ONE_UPDATE, ROTATE_THEN_READ_BACK),)),
+    Variant("end_all through the ORM", 5, (
+        (SESSION_REPOSITORY,
+         "        return await self.end_where(UserSession.user_id == user_id)\n",
+         END_ALL_THROUGH_THE_ORM),)),
+    # --- end of the login session variants ---------------------------------------------------
     # Step 8 grading runs subprocesses: one variant carries several files' rewrites.
     Variant("seed, HEALTHCHECK and compose written another way", 8, (
         ("scripts/seed.py", 'if __name__ == "__main__":\n    sys.exit(asyncio.run(main()))',

@@ -12,9 +12,11 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -34,6 +36,7 @@ from fastapi import FastAPI  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.database import DatabaseManager  # noqa: E402
 from app.core.security import create_access_token, password_hash  # noqa: E402
+from app.domain.models.session import UserSession  # noqa: E402
 from app.domain.models.user import User, UserRole  # noqa: E402
 from app.main import create_app  # noqa: E402
 
@@ -67,6 +70,7 @@ class InProcessApi:
 
 
 async def _add_admin(database: DatabaseManager) -> str:
+    """Store the admin and a live session of theirs; return an access token of it."""
     async with database.get_session() as session:
         admin = User(
             email=ADMIN_EMAIL,
@@ -76,10 +80,17 @@ async def _add_admin(database: DatabaseManager) -> str:
         )
         session.add(admin)
         await session.flush()
-        admin_id = str(admin.id)
+        login = UserSession(
+            user_id=admin.id,
+            refresh_token_id=uuid.uuid4().hex,
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+        session.add(login)
+        await session.flush()
+        token = create_access_token(str(admin.id), UserRole.ADMIN.value, str(login.id))
     # Pooled connections belong to this event loop; the tests bring their own.
     await database.disconnect()
-    return admin_id
+    return token
 
 
 @pytest.fixture
@@ -92,9 +103,9 @@ def api(tmp_path: Path) -> InProcessApi:
     migrate(url)
     settings = Settings(DEBUG=True, ENVIRONMENT="testing", LOG_LEVEL="WARNING")
     database = DatabaseManager(url, settings)
-    admin_id = asyncio.run(_add_admin(database))
+    admin_token = asyncio.run(_add_admin(database))
     app = create_app(settings, database)
-    return InProcessApi(app, database, create_access_token(admin_id, UserRole.ADMIN.value))
+    return InProcessApi(app, database, admin_token)
 
 
 def assert_error_envelope(response: httpx.Response) -> dict[str, object]:

@@ -20,7 +20,12 @@ MAX_EXAMPLES = 15
 
 def test_every_operation_answers_without_5xx_and_as_its_schema_says(api: InProcessApi) -> None:
     schema = schemathesis.openapi.from_asgi(f"{API}/openapi.json", api.app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # Logging out ends the admin's session: every operation after it would only
+    # ever see 401, so it goes last.
+    operations = sorted(
+        (result.ok() for result in schema.get_all_operations()),
+        key=lambda operation: operation.label.endswith("/auth/logout"),
+    )
     assert len(operations) >= 12, [op.label for op in operations]
     failures: dict[str, str] = {}
     exercised: set[str] = set()

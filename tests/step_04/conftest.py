@@ -75,3 +75,10 @@ def as_utc_naive(value: datetime) -> datetime:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.replace(tzinfo=None)
+
+
+def session_model() -> Any:
+    """The learner's UserSession class."""
+    from app.domain.models.session import UserSession
+
+    return UserSession

@@ -140,6 +140,25 @@ def test_user_update_rejects_an_unknown_role() -> None:
     )
 
 
+@pytest.mark.grade("D10", 1)
+def test_user_self_update_asks_for_the_current_password_with_a_new_one() -> None:
+    self_update = schemas("user").UserSelfUpdate
+    assert "current_password" in self_update.model_fields, (
+        "expected UserSelfUpdate to have a `current_password` field (a new password needs "
+        "the current one)"
+    )
+    assert not accepts(self_update, {"password": "a-new-passphrase"}), (
+        "expected UserSelfUpdate to reject a new `password` without `current_password` (a "
+        "model validator: a stolen access token alone must not change the password)"
+    )
+    for data in (
+        {"password": "a-new-passphrase", "current_password": "the-old-one-1"},
+        {"full_name": "Ada"},
+        {},
+    ):
+        assert accepts(self_update, data), f"expected UserSelfUpdate to accept {data}"
+
+
 def orm_user() -> Any:
     """A learner User instance as it comes out of the database (no session needed)."""
     from app.domain.models.user import User

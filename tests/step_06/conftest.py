@@ -39,6 +39,10 @@ def jwt_settings() -> dict[str, Any]:
         "algorithm": str(settings.JWT_ALGORITHM),
         "access_minutes": int(settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES),
         "refresh_days": int(settings.JWT_REFRESH_TOKEN_EXPIRE_DAYS),
+        "issuer": str(settings.JWT_ISSUER),
+        "audience": str(settings.JWT_AUDIENCE),
+        "leeway": int(settings.JWT_LEEWAY_SECONDS),
+        "session_days": int(settings.SESSION_LIFETIME_DAYS),
     }
 
 
@@ -53,11 +57,21 @@ def craft_token(
     drop: str | None = None,
     **extra: Any,
 ) -> str:
-    """A JWT issued `age` ago, valid for `lifetime`, optionally without the claim `drop`."""
+    """A JWT issued `age` ago, valid for `lifetime`, optionally without the claim `drop`.
+
+    It carries every claim the course's tokens carry (`sid`, `jti`, and the learner's
+    JWT_ISSUER and JWT_AUDIENCE), so that each bad token differs from a good one in
+    the one thing it is about.
+    """
+    config = jwt_settings()
     issued = datetime.now(UTC) - age
     claims: dict[str, Any] = {
         "sub": sub,
+        "sid": str(uuid.uuid4()),
+        "jti": uuid.uuid4().hex,
         "type": token_type,
+        "iss": config["issuer"],
+        "aud": config["audience"],
         "iat": issued,
         "exp": issued + lifetime,
         **extra,
@@ -146,14 +160,21 @@ async def services() -> AsyncIterator[tuple[Any, Any]]:
 
     async with learner_session(database_manager) as session:
         repository = UserRepository(session)
-        yield UserService(repository), repository
+        yield UserService(repository, session_repository(repository)), repository
+
+
+def session_repository(repository: Any) -> Any:
+    """The learner's SessionRepository on the same session as `repository`."""
+    from app.repository.session_repository import SessionRepository
+
+    return SessionRepository(repository.session)
 
 
 def auth_service(repository: Any) -> Any:
-    """The learner's AuthService on `repository`."""
+    """The learner's AuthService on `repository` (and a SessionRepository beside it)."""
     from app.service.auth_service import AuthService
 
-    return AuthService(repository)
+    return AuthService(repository, session_repository(repository))
 
 
 def authenticate_method(service: Any) -> Callable[[str, str], Any]:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import add_user, count_email, serve
+from course.grading.fixtures import add_session, add_user, count_email, serve
 
 from .conftest import (
     craft_token,
@@ -94,10 +94,14 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def access_token(user_id: Any, role: str) -> str:
+async def access_token(
+    schema: AsyncEngine, user_id: Any, role: str, *, session: Any = None, subject: Any = None
+) -> str:
+    """The learner's access token for `user_id`, in `session` or a new live one of theirs."""
     from app.core.security import create_access_token
 
-    return create_access_token(str(user_id), role)
+    login = session or await add_session(schema, user_id)
+    return str(create_access_token(str(subject or user_id), role, str(login.id)))
 
 
 def needs(name: str) -> None:
@@ -191,7 +195,12 @@ async def _token_for(case: str, schema: AsyncEngine) -> dict[str, str]:
     if case == "refresh-token":
         from app.core.security import create_refresh_token
 
-        return bearer(create_refresh_token(str(user.id)))
+        login = await add_session(schema, user.id)
+        return bearer(
+            create_refresh_token(
+                str(user.id), str(login.id), login.refresh_token_id, login.expires_at
+            )
+        )
     if case == "expired":
         return bearer(
             craft_token(
@@ -205,8 +214,29 @@ async def _token_for(case: str, schema: AsyncEngine) -> dict[str, str]:
             )
         )
     if case == "unknown-user":
-        return bearer(access_token(uuid.uuid4(), "admin"))
-    return bearer(access_token(user.id, "user"))
+        return bearer(await access_token(schema, user.id, "admin", subject=uuid.uuid4()))
+    if case == "no-such-session":
+        return bearer(
+            craft_token(
+                config["access"],
+                sub=str(user.id),
+                token_type="access",
+                role="user",
+                algorithm=config["algorithm"],
+                sid=str(uuid.uuid4()),
+            )
+        )
+    if case == "ended-session":
+        login = await add_session(schema, user.id, ended=True)
+        return bearer(await access_token(schema, user.id, "user", session=login))
+    if case == "expired-session":
+        login = await add_session(schema, user.id, lifetime=timedelta(seconds=-1))
+        return bearer(await access_token(schema, user.id, "user", session=login))
+    if case == "someone-elses-session":
+        other = await add_user(schema)
+        login = await add_session(schema, other.id)
+        return bearer(await access_token(schema, user.id, "user", session=login))
+    return bearer(await access_token(schema, user.id, "user"))
 
 
 UNAUTHORIZED: dict[str, str] = {
@@ -217,6 +247,10 @@ UNAUTHORIZED: dict[str, str] = {
     "unknown-user": "a valid token for a user id that does not exist",
     "deactivated-user": "a valid token of a deactivated user",
     "deleted-user": "a valid token of a soft-deleted user",
+    "no-such-session": "a valid token whose `sid` names no session",
+    "ended-session": "a valid token of a session that has ended (logged out)",
+    "expired-session": "a valid token of a session past its absolute lifetime",
+    "someone-elses-session": "a valid token whose `sid` is another user's session",
 }
 
 
@@ -227,7 +261,8 @@ async def test_get_current_user_refuses_with_401(
 ) -> None:
     needs("get_current_user")
     user = await add_user(schema)
-    ok = await probe.get(f"{PROBE}/me", headers=bearer(access_token(user.id, "user")))
+    headers = bearer(await access_token(schema, user.id, "user"))
+    ok = await probe.get(f"{PROBE}/me", headers=headers)
     assert ok.status_code == 200 and ok.json()["id"] == str(user.id), (
         f"expected a route using get_current_user to answer 200 with the token's user, "
         f"found {ok.status_code}: {ok.text[:200]}"
@@ -246,7 +281,8 @@ async def test_admin_role_dependency_lets_admins_in_and_gives_others_403(
     needs("require_roles")
     for role, expected in (("admin", 200), ("moderator", 403), ("user", 403)):
         user = await add_user(schema, role=role)
-        response = await probe.get(f"{PROBE}/admin", headers=bearer(access_token(user.id, role)))
+        headers = bearer(await access_token(schema, user.id, role))
+        response = await probe.get(f"{PROBE}/admin", headers=headers)
         assert response.status_code == expected, (
             f"expected require_roles(UserRole.ADMIN) to answer {expected} for a {role}, "
             f"found {response.status_code}"
@@ -273,13 +309,14 @@ async def test_role_and_state_are_read_from_the_database_not_the_token(
 ) -> None:
     needs("require_roles")
     plain = await add_user(schema, role="user")
-    response = await probe.get(f"{PROBE}/admin", headers=bearer(access_token(plain.id, "admin")))
+    headers = bearer(await access_token(schema, plain.id, "admin"))
+    response = await probe.get(f"{PROBE}/admin", headers=headers)
     assert response.status_code == 403, (
         "expected a token whose role claim says admin, for a user the database says is a "
         f"plain user, to get 403 on an admin route, found {response.status_code}"
     )
     admin = await add_user(schema, role="admin")
-    headers = bearer(access_token(admin.id, "admin"))
+    headers = bearer(await access_token(schema, admin.id, "admin"))
     assert (await probe.get(f"{PROBE}/admin", headers=headers)).status_code == 200, (
         "expected an admin's token to open an admin route"
     )

@@ -12,7 +12,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -35,6 +35,38 @@ from .conftest import (
 )
 
 SUBJECT = str(uuid.UUID(int=42))
+SESSION = str(uuid.UUID(int=43))
+
+
+async def good_token(kind: str, token_id: str = "grader-token-id") -> str:
+    """A token of the learner's making: access (a moderator's) or refresh."""
+    from app.core import security
+
+    if kind == "access":
+        return str(await maybe_await(security.create_access_token(SUBJECT, "moderator", SESSION)))
+    ends = datetime.now(UTC) + timedelta(days=365)
+    return str(await maybe_await(security.create_refresh_token(SUBJECT, SESSION, token_id, ends)))
+
+
+def verified(token: str, secret: str, what: str) -> dict[str, Any]:
+    """The claims of `token`, verified as the course's tokens must verify."""
+    config = jwt_settings()
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=[config["algorithm"]],
+            audience=config["audience"],
+            issuer=config["issuer"],
+        )
+    except jwt.PyJWTError as exc:
+        key = "JWT_SECRET_KEY" if what.startswith("access") else "JWT_REFRESH_SECRET_KEY"
+        raise AssertionError(
+            f"expected the {what} to be signed with {key} "
+            f"and JWT_ALGORITHM ({config['algorithm']}), issued by JWT_ISSUER "
+            f"({config['issuer']!r}) for JWT_AUDIENCE ({config['audience']!r}); found: {exc}"
+        ) from None
+    return claims
 
 
 def claim(decoded: Any, name: str) -> Any:
@@ -159,19 +191,13 @@ async def test_hashing_and_verifying_do_not_block_the_event_loop(
 
 
 @pytest.mark.grade("D14", 1)
-async def test_access_token_carries_sub_type_role_iat_exp_and_decodes() -> None:
-    from app.core.security import create_access_token, decode_access_token
+async def test_access_token_carries_sub_sid_type_role_iss_aud_iat_exp_and_decodes() -> None:
+    from app.core.security import decode_access_token
 
     config = jwt_settings()
-    token = await maybe_await(create_access_token(SUBJECT, "moderator"))
-    try:
-        claims = jwt.decode(token, config["access"], algorithms=[config["algorithm"]])
-    except jwt.PyJWTError as exc:
-        raise AssertionError(
-            f"expected the access token to be signed with JWT_SECRET_KEY and JWT_ALGORITHM "
-            f"({config['algorithm']}), found it does not verify: {exc}"
-        ) from None
-    expected = {"sub": SUBJECT, "type": "access", "role": "moderator"}
+    token = await good_token("access")
+    claims = verified(token, config["access"], "access token")
+    expected = {"sub": SUBJECT, "sid": SESSION, "type": "access", "role": "moderator"}
     found = {key: claims.get(key) for key in expected}
     assert found == expected, f"expected the access token's claims {expected}, found {found}"
     assert "iat" in claims and "exp" in claims, (
@@ -184,31 +210,27 @@ async def test_access_token_carries_sub_type_role_iat_exp_and_decodes() -> None:
     )
     assert abs(claims["iat"] - time.time()) < 30, "expected `iat` to be the time of issue"
     decoded = await maybe_await(decode_access_token(token))
-    assert claim(decoded, "sub") == SUBJECT, (
+    assert claim(decoded, "sub") == SUBJECT and claim(decoded, "sid") == SESSION, (
         f"expected decode_access_token(create_access_token(...)) to return its claims, "
         f"found {decoded!r:.120}"
     )
 
 
-@pytest.mark.grade("D14", 1)
-async def test_refresh_token_carries_sub_type_iat_exp_signed_with_its_own_secret() -> None:
+@pytest.mark.grade("D14", 2)
+async def test_refresh_token_carries_sub_sid_its_id_and_never_outlives_its_session() -> None:
     from app.core.security import create_refresh_token, decode_refresh_token
 
     config = jwt_settings()
     assert config["refresh"] != config["access"], (
         "expected JWT_REFRESH_SECRET_KEY to differ from JWT_SECRET_KEY, found the same secret"
     )
-    token = await maybe_await(create_refresh_token(SUBJECT))
-    try:
-        claims = jwt.decode(token, config["refresh"], algorithms=[config["algorithm"]])
-    except jwt.PyJWTError as exc:
-        raise AssertionError(
-            f"expected the refresh token to be signed with JWT_REFRESH_SECRET_KEY, found it "
-            f"does not verify with it: {exc}"
-        ) from None
-    found = {key: claims.get(key) for key in ("sub", "type")}
-    assert found == {"sub": SUBJECT, "type": "refresh"}, (
-        f"expected the refresh token's claims sub={SUBJECT} and type='refresh', found {found}"
+    token = await good_token("refresh", "the-token-id")
+    claims = verified(token, config["refresh"], "refresh token")
+    expected = {"sub": SUBJECT, "sid": SESSION, "jti": "the-token-id", "type": "refresh"}
+    found = {key: claims.get(key) for key in expected}
+    assert found == expected, (
+        f"expected the refresh token's claims {expected} (its `jti` is the token id given, "
+        f"which the session records), found {found}"
     )
     assert "iat" in claims and "exp" in claims, (
         f"expected `iat` and `exp` claims, found {sorted(claims)}"
@@ -218,11 +240,56 @@ async def test_refresh_token_carries_sub_type_iat_exp_signed_with_its_own_secret
         f"expected the refresh token to live JWT_REFRESH_TOKEN_EXPIRE_DAYS "
         f"({config['refresh_days']} days), found {lifetime} s"
     )
+    session_end = datetime.now(UTC) + timedelta(hours=2)
+    capped = await maybe_await(create_refresh_token(SUBJECT, SESSION, "t-2", session_end))
+    exp = verified(capped, config["refresh"], "refresh token")["exp"]
+    assert abs(exp - session_end.timestamp()) <= 5, (
+        "expected a refresh token to expire with its session when the session ends first "
+        f"(exp = session_expires_at, 2 hours ahead), found exp {exp - time.time():.0f} s ahead"
+    )
     decoded = await maybe_await(decode_refresh_token(token))
-    assert claim(decoded, "sub") == SUBJECT, (
+    assert claim(decoded, "jti") == "the-token-id", (
         f"expected decode_refresh_token(create_refresh_token(...)) to return its claims, "
         f"found {decoded!r:.120}"
     )
+
+
+@pytest.mark.grade("D14", 1)
+async def test_decoders_tolerate_clock_skew_within_the_leeway() -> None:
+    from app.core import security
+
+    config = jwt_settings()
+    leeway = config["leeway"]
+    assert leeway >= 5, (
+        f"expected JWT_LEEWAY_SECONDS to allow a few seconds of clock skew, found {leeway}"
+    )
+    for kind in ("access", "refresh"):
+        decode = getattr(security, f"decode_{kind}_token")
+        secret = config[kind]
+        ahead = craft_token(
+            secret,
+            sub=SUBJECT,
+            token_type=kind,
+            algorithm=config["algorithm"],
+            age=timedelta(seconds=-leeway / 2),
+        )
+        just_expired = craft_token(
+            secret,
+            sub=SUBJECT,
+            token_type=kind,
+            algorithm=config["algorithm"],
+            age=timedelta(minutes=5, seconds=leeway / 2),
+            lifetime=timedelta(minutes=5),
+        )
+        for what, token in (
+            (f"issued {leeway / 2:.0f} s in the future (a server whose clock runs ahead)", ahead),
+            (f"expired {leeway / 2:.0f} s ago", just_expired),
+        ):
+            refused, found = await decode_outcome(decode, token)
+            assert not refused, (
+                f"expected decode_{kind}_token to accept a token {what}: within "
+                f"JWT_LEEWAY_SECONDS ({leeway}), pass leeway= to jwt.decode; found {found}"
+            )
 
 
 def _other_hmac(algorithm: str) -> str:
@@ -285,6 +352,30 @@ BAD_TOKENS: dict[str, tuple[str, Callable[[str, str, str, str, str], str]]] = {
             secret, sub=SUBJECT, token_type=kind, algorithm=alg, drop="exp"
         ),
     ),
+    "missing-sid": (
+        "a token without a `sid` claim (it belongs to no session)",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            secret, sub=SUBJECT, token_type=kind, algorithm=alg, drop="sid"
+        ),
+    ),
+    "other-issuer": (
+        "a token signed with the right secret by another issuer (`iss`)",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            secret, sub=SUBJECT, token_type=kind, algorithm=alg, iss="another-service"
+        ),
+    ),
+    "other-audience": (
+        "a token signed with the right secret for another audience (`aud`)",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            secret, sub=SUBJECT, token_type=kind, algorithm=alg, aud="another-service"
+        ),
+    ),
+    "far-future": (
+        "a token issued an hour in the future (beyond any clock skew)",
+        lambda kind, secret, other, other_secret, alg: craft_token(
+            secret, sub=SUBJECT, token_type=kind, algorithm=alg, age=timedelta(hours=-1)
+        ),
+    ),
 }
 
 
@@ -298,10 +389,7 @@ async def test_decoders_reject_bad_tokens(case: str) -> None:
     for kind, other in (("access", "refresh"), ("refresh", "access")):
         name = f"decode_{kind}_token"
         decode = getattr(security, name)
-        if kind == "access":
-            good = await maybe_await(security.create_access_token(SUBJECT, "user"))
-        else:
-            good = await maybe_await(security.create_refresh_token(SUBJECT))
+        good = await good_token(kind)
         refused, found = await decode_outcome(decode, good)
         assert not refused and "stub" not in found, (
             f"expected {name} to accept a token from create_{kind}_token, found {found}"

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from course.grading.fixtures import (
     API,
     ENVELOPE,
     FAKE_HASH,
+    add_session,
     add_user,
     assert_error_envelope,
     learner_hash,
@@ -32,18 +34,34 @@ ENVELOPE_KEYS = (*ENVELOPE, "request_id")
 
 @dataclass
 class StoredUser:
-    """A user written behind the API, with a valid access token of the learner's making."""
+    """A user written behind the API with a live session, and tokens of the learner's making."""
 
     id: uuid.UUID
     email: str
     role: str
     password: str | None
+    session_id: uuid.UUID
+    refresh_token_id: str
+    session_expires_at: datetime
 
     @property
     def headers(self) -> dict[str, str]:
+        """An Authorization header with an access token of the user's session."""
         from app.core.security import create_access_token
 
-        return {"Authorization": f"Bearer {create_access_token(str(self.id), self.role)}"}
+        token = create_access_token(str(self.id), self.role, str(self.session_id))
+        return {"Authorization": f"Bearer {token}"}
+
+    @property
+    def refresh_token(self) -> str:
+        """The session's current refresh token."""
+        from app.core.security import create_refresh_token
+
+        return str(
+            create_refresh_token(
+                str(self.id), str(self.session_id), self.refresh_token_id, self.session_expires_at
+            )
+        )
 
 
 async def store_user(
@@ -56,8 +74,9 @@ async def store_user(
     is_active: bool = True,
     deleted: bool = False,
 ) -> StoredUser:
-    """Store a user with the grader's own session (`add_user`); a real hash only if
-    `password` is given (the learner's own, made once per session: `learner_hash`)."""
+    """Store a user and a live session of theirs with the grader's own session
+    (`add_user`, `add_session`); a real hash only if `password` is given (the
+    learner's own, made once per session: `learner_hash`)."""
     user = await add_user(
         engine,
         role=role,
@@ -67,7 +86,10 @@ async def store_user(
         is_active=is_active,
         deleted=deleted,
     )
-    return StoredUser(user.id, user.email, role, password)
+    login = await add_session(engine, user.id)
+    return StoredUser(
+        user.id, user.email, role, password, login.id, login.refresh_token_id, login.expires_at
+    )
 
 
 async def set_column(engine: AsyncEngine, user_id: uuid.UUID, **values: Any) -> None:

@@ -199,17 +199,42 @@ def _refresh_secret() -> tuple[str, str]:
     return str(value), str(settings.JWT_ALGORITHM)
 
 
+def _refresh_claims(user: StoredUser, **changes: Any) -> dict[str, Any]:
+    """The claims of the user's current refresh token, with `changes`."""
+    from app.core.config import settings
+
+    issued = datetime.now(UTC)
+    return {
+        "sub": str(user.id),
+        "sid": str(user.session_id),
+        "jti": user.refresh_token_id,
+        "type": "refresh",
+        "iss": settings.JWT_ISSUER,
+        "aud": settings.JWT_AUDIENCE,
+        "iat": issued,
+        "exp": issued + timedelta(hours=1),
+        **changes,
+    }
+
+
 def _expired_refresh(user: StoredUser) -> str:
     secret, algorithm = _refresh_secret()
     issued = datetime.now(UTC) - timedelta(days=30)
-    claims = {"sub": str(user.id), "type": "refresh", "iat": issued, "exp": issued + timedelta(1)}
+    claims = _refresh_claims(user, iat=issued, exp=issued + timedelta(1))
     return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def _other_audience_refresh(user: StoredUser) -> str:
+    secret, algorithm = _refresh_secret()
+    return jwt.encode(_refresh_claims(user, aud="another-service"), secret, algorithm=algorithm)
 
 
 def _tampered_refresh(user: StoredUser) -> str:
     from app.core.security import create_refresh_token
 
-    header, payload, signature = create_refresh_token(str(uuid.uuid4())).split(".")
+    header, payload, signature = create_refresh_token(
+        str(uuid.uuid4()), str(user.session_id), user.refresh_token_id, user.session_expires_at
+    ).split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["sub"] = str(user.id)
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
@@ -217,15 +242,17 @@ def _tampered_refresh(user: StoredUser) -> str:
 
 
 def _refresh_of(user: StoredUser) -> str:
-    from app.core.security import create_refresh_token
+    return user.refresh_token
 
-    return create_refresh_token(str(user.id))
+
+def _stale_refresh_of(user: StoredUser) -> str:
+    """A validly signed refresh token of the session that is not its current one."""
+    secret, algorithm = _refresh_secret()
+    return jwt.encode(_refresh_claims(user, jti=uuid.uuid4().hex), secret, algorithm=algorithm)
 
 
 def _access_of(user: StoredUser) -> str:
-    from app.core.security import create_access_token
-
-    return create_access_token(str(user.id), user.role)
+    return user.headers["Authorization"].removeprefix("Bearer ")
 
 
 BAD_REFRESH: dict[str, tuple[str, Callable[[StoredUser], str], dict[str, Any]]] = {
@@ -234,6 +261,12 @@ BAD_REFRESH: dict[str, tuple[str, Callable[[StoredUser], str], dict[str, Any]]] 
     "tampered": ("a refresh token whose `sub` was changed after signing", _tampered_refresh, {}),
     "deleted-user": ("the refresh token of a soft-deleted user", _refresh_of, {"deleted": True}),
     "inactive-user": ("the refresh token of a deactivated user", _refresh_of, {"active": False}),
+    "other-audience": ("a refresh token for another audience (`aud`)", _other_audience_refresh, {}),
+    "not-the-current-one": (
+        "a refresh token of the session that is not its current one (already used)",
+        _stale_refresh_of,
+        {},
+    ),
 }
 
 
@@ -242,7 +275,7 @@ async def test_refresh_gives_a_new_token_pair_that_works(
     client: httpx.AsyncClient, schema: AsyncEngine
 ) -> None:
     user = await store_user(schema)
-    response = await client.post(f"{API}/auth/refresh", json={"refresh_token": _refresh_of(user)})
+    response = await client.post(f"{API}/auth/refresh", json={"refresh_token": user.refresh_token})
     body = assert_status(response, 200, "POST /auth/refresh with a valid refresh token")
     assert {"access_token", "refresh_token"} <= set(body), (
         f"expected a new access_token and refresh_token, found {sorted(body)}"
@@ -268,6 +301,59 @@ async def test_refresh_refuses_with_401(
     assert "access_token" not in response.text, "expected no new tokens"
 
 
+async def refreshed(client: httpx.AsyncClient, token: str, what: str) -> dict[str, Any]:
+    response = await client.post(f"{API}/auth/refresh", json={"refresh_token": token})
+    body: dict[str, Any] = assert_status(response, 200, what)
+    return body
+
+
+@pytest.mark.grade("D16", 2)
+async def test_refresh_rotates_and_a_reused_refresh_token_ends_the_session(
+    client: httpx.AsyncClient, schema: AsyncEngine
+) -> None:
+    user = await store_user(schema, password=PASSWORD)
+    first = assert_status(await login(client, user.email, PASSWORD), 200, "POST /auth/login")
+    second = await refreshed(client, first["refresh_token"], "POST /auth/refresh after login")
+    response = await client.post(
+        f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    assert_error(response, 401, "POST /auth/refresh with a refresh token used before")
+    response = await client.post(
+        f"{API}/auth/refresh", json={"refresh_token": second["refresh_token"]}
+    )
+    assert_error(
+        response,
+        401,
+        "POST /auth/refresh with the token issued in place of a reused one (the reuse must "
+        "end the whole session)",
+    )
+    response = await client.get(f"{API}/users/me", headers=bearer(second["access_token"]))
+    assert_error(response, 401, "GET /users/me with an access token of the ended session")
+
+
+@pytest.mark.grade("D16", 2)
+async def test_logout_ends_this_session_and_no_other(
+    client: httpx.AsyncClient, schema: AsyncEngine
+) -> None:
+    user = await store_user(schema, password=PASSWORD)
+    laptop = assert_status(await login(client, user.email, PASSWORD), 200, "POST /auth/login")
+    phone = assert_status(await login(client, user.email, PASSWORD), 200, "POST /auth/login")
+    assert_error(await client.post(f"{API}/auth/logout"), 401, "POST /auth/logout without a token")
+    response = await client.post(f"{API}/auth/logout", headers=bearer(laptop["access_token"]))
+    assert response.status_code in (200, 204), (
+        f"expected POST /auth/logout with a valid access token to answer 204 (or 200), found "
+        f"{response.status_code}: {response.text[:200]}"
+    )
+    response = await client.get(f"{API}/users/me", headers=bearer(laptop["access_token"]))
+    assert_error(response, 401, "GET /users/me with the access token of a logged-out session")
+    response = await client.post(
+        f"{API}/auth/refresh", json={"refresh_token": laptop["refresh_token"]}
+    )
+    assert_error(response, 401, "POST /auth/refresh with the refresh token of a logged-out session")
+    response = await client.get(f"{API}/users/me", headers=bearer(phone["access_token"]))
+    assert_status(response, 200, "GET /users/me with the user's other session after a logout")
+
+
 # --- GET and PATCH /users/me --------------------------------------------------------------
 
 
@@ -288,10 +374,8 @@ async def test_me_returns_your_own_profile_and_401_without_a_token(
     assert_error(response, 401, "GET /users/me with a malformed token")
 
 
-@pytest.mark.grade("D16", 2)
-async def test_patch_me_changes_your_name_and_password(
-    client: httpx.AsyncClient, schema: AsyncEngine
-) -> None:
+@pytest.mark.grade("D16", 1)
+async def test_patch_me_changes_your_name(client: httpx.AsyncClient, schema: AsyncEngine) -> None:
     user = await store_user(schema, full_name="Old Name")
     response = await client.patch(
         f"{API}/users/me", json={"full_name": "New Name"}, headers=user.headers
@@ -300,12 +384,44 @@ async def test_patch_me_changes_your_name_and_password(
     assert (body.get("full_name"), body.get("role")) == ("New Name", "user"), (
         f"expected full_name 'New Name' and role still 'user', found {body}"
     )
+    assert_status(await client.get(f"{API}/users/me", headers=user.headers), 200, "GET /users/me")
+
+
+@pytest.mark.grade("D16", 3)
+async def test_patch_me_password_needs_the_current_one_and_ends_every_session(
+    client: httpx.AsyncClient, schema: AsyncEngine
+) -> None:
+    user = await store_user(schema, password=PASSWORD)
+    tokens = assert_status(await login(client, user.email, PASSWORD), 200, "POST /auth/login")
+    headers = bearer(tokens["access_token"])
     new_password = "a-brand-new-passphrase"
     response = await client.patch(
-        f"{API}/users/me", json={"password": new_password}, headers=user.headers
+        f"{API}/users/me", json={"password": new_password}, headers=headers
     )
-    assert_status(response, 200, "PATCH /users/me with a new password")
+    assert_error(response, 422, "PATCH /users/me with a new password but no current_password")
+    response = await client.patch(
+        f"{API}/users/me",
+        json={"password": new_password, "current_password": "not-the-password-1"},
+        headers=headers,
+    )
+    assert_error(response, 400, "PATCH /users/me with a wrong current_password")
+    response = await client.patch(
+        f"{API}/users/me",
+        json={"password": new_password, "current_password": PASSWORD},
+        headers=headers,
+    )
+    body = assert_status(response, 200, "PATCH /users/me with the right current_password")
+    assert body.get("id") == str(user.id), f"expected the answer to be your profile, found {body}"
     assert new_password not in response.text, "expected the response not to show the password"
+    for what, response in (
+        ("GET /users/me with an access token from before the change", await client.get(
+            f"{API}/users/me", headers=headers)),
+        ("GET /users/me with a stored session's token from before the change", await client.get(
+            f"{API}/users/me", headers=user.headers)),
+        ("POST /auth/refresh with a refresh token from before the change", await client.post(
+            f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]})),
+    ):  # fmt: skip
+        assert_error(response, 401, what)
     assert_status(
         await login(client, user.email, new_password),
         200,

@@ -335,7 +335,8 @@ async def test_no_password_hash_or_token_in_any_log_line_at_debug(
     refreshed = assert_status(response, 200, "POST /auth/refresh")
     headers = {"Authorization": f"Bearer {refreshed['access_token']}"}
     assert_status(await client.get(f"{API}/users/me", headers=headers), 200, "GET /users/me")
-    response = await client.patch(f"{API}/users/me", json={"password": second}, headers=headers)
+    change = {"password": second, "current_password": first}
+    response = await client.patch(f"{API}/users/me", json=change, headers=headers)
     assert_status(response, 200, "PATCH /users/me with a new password")
     for pair in (tokens, refreshed):
         secrets += [pair["access_token"], pair["refresh_token"]]

@@ -1,6 +1,8 @@
-"""Registration, login and token refresh."""
+"""Registration, login, sessions: refresh with rotation, and logout."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from app.core.config import settings
 from app.core.exceptions import ForbiddenException, UnauthorizedException
@@ -11,23 +13,41 @@ from app.core.security import (
     spend_verify_time,
     verify_password,
 )
+from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.auth import TokenResponse
 from app.domain.schemas.user import UserCreate, UserRegister
+from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.user_service import UserService
 
 # One message for an unknown email and a wrong password, so the answer does not
 # reveal which emails have accounts.
 BAD_CREDENTIALS = "Incorrect email or password"
+SESSION_ENDED = "This session has ended; log in again"
+
+
+def _uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID:
+    """Return the claim `name` as a UUID; 401 if it is not one."""
+    try:
+        return uuid.UUID(str(claims[name]))
+    except (KeyError, ValueError) as exc:
+        raise UnauthorizedException() from exc
 
 
 class AuthService:
-    """Turns credentials into tokens and tokens back into users."""
+    """Turns credentials into sessions and tokens, and tokens back into users.
 
-    def __init__(self, repository: UserRepository) -> None:
-        self.repository = repository
-        self.users = UserService(repository)
+    A login starts a session (a row in `user_sessions`). Its access tokens name it
+    (`sid`); its refresh token works once: each refresh issues the next one, and a
+    refresh token presented again ends the whole session, because only a copy, a
+    stolen one, can be presented twice.
+    """
+
+    def __init__(self, users: UserRepository, sessions: SessionRepository) -> None:
+        self.repository = users
+        self.sessions = sessions
+        self.users = UserService(users, sessions)
 
     async def register(self, data: UserRegister) -> User:
         """Create a plain `user` account; 409 if the email is taken."""
@@ -51,32 +71,61 @@ class AuthService:
         return user
 
     async def login(self, email: str, password: str) -> TokenResponse:
-        """Check the credentials and issue a token pair."""
-        return self.issue_tokens(await self.authenticate(email, password))
+        """Check the credentials, start a session and issue its first token pair."""
+        user = await self.authenticate(email, password)
+        now = datetime.now(UTC)
+        session = await self.sessions.create(
+            UserSession(
+                user_id=user.id,
+                refresh_token_id=uuid.uuid4().hex,
+                expires_at=now + timedelta(days=settings.SESSION_LIFETIME_DAYS),
+            )
+        )
+        return self.issue_tokens(user, session)
 
     async def refresh(self, refresh_token: str) -> TokenResponse:
-        """Issue a new pair for a valid refresh token of a user who is still active."""
-        claims = decode_refresh_token(refresh_token)
-        user = await self.get_active_user(claims["sub"])
-        return self.issue_tokens(user)
+        """Rotate: spend `refresh_token` and issue the session's next token pair.
 
-    async def get_active_user(self, subject: str) -> User:
-        """Return the live, active user a token's `sub` names; 401 otherwise."""
-        try:
-            user_id = uuid.UUID(subject)
-        except (TypeError, ValueError) as exc:
-            raise UnauthorizedException() from exc
-        user = await self.repository.get_by_id(user_id)
+        A valid refresh token that is not the session's current one was used
+        before: the session ends (committed, although the answer is 401), so the
+        token issued in its place stops working too.
+        """
+        claims = decode_refresh_token(refresh_token)
+        user_id = _uuid_claim(claims, "sub")
+        session_id = _uuid_claim(claims, "sid")
+        session = await self.sessions.rotate(
+            session_id, user_id, used_token_id=str(claims["jti"]), new_token_id=uuid.uuid4().hex
+        )
+        if session is None:
+            if await self.sessions.end(session_id):
+                await self.sessions.commit()
+            raise UnauthorizedException(SESSION_ENDED)
+        user = await self.get_active_user(user_id, session_id)
+        return self.issue_tokens(user, session)
+
+    async def logout(self, claims: dict[str, Any]) -> None:
+        """End the session a decoded access token names: its tokens stop working."""
+        await self.sessions.end(_uuid_claim(claims, "sid"))
+
+    async def get_active_user(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User:
+        """Return the active user of a live session; 401 otherwise."""
+        user = await self.sessions.get_live_user(session_id, user_id)
         if user is None or not user.is_active:
             raise UnauthorizedException()
         return user
 
+    async def get_token_user(self, claims: dict[str, Any]) -> User:
+        """Return the active user of a decoded token's live session; 401 otherwise."""
+        return await self.get_active_user(_uuid_claim(claims, "sub"), _uuid_claim(claims, "sid"))
+
     @staticmethod
-    def issue_tokens(user: User) -> TokenResponse:
-        """Create an access and a refresh token for `user`."""
-        subject = str(user.id)
+    def issue_tokens(user: User, session: UserSession) -> TokenResponse:
+        """Create an access token and the session's current refresh token for `user`."""
+        subject, session_id = str(user.id), str(session.id)
         return TokenResponse(
-            access_token=create_access_token(subject, user.role),
-            refresh_token=create_refresh_token(subject),
+            access_token=create_access_token(subject, user.role, session_id),
+            refresh_token=create_refresh_token(
+                subject, session_id, session.refresh_token_id, session.expires_at
+            ),
             expires_in=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60,
         )

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 
 from app.core.exceptions import BadRequestException, ConflictException, NotFoundException
-from app.core.security import hash_password
+from app.core.security import hash_password, verify_password
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.common import PaginationParams
 from app.domain.schemas.user import (
@@ -15,17 +15,20 @@ from app.domain.schemas.user import (
     UserSelfUpdate,
     UserUpdate,
 )
+from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.utils.pagination import total_pages
 
 EMAIL_TAKEN = "A user with this email already exists"
+WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 (a message)
 
 
 class UserService:
     """Creates, reads, updates and deletes users, enforcing the rules around them."""
 
-    def __init__(self, repository: UserRepository) -> None:
+    def __init__(self, repository: UserRepository, sessions: SessionRepository) -> None:
         self.repository = repository
+        self.sessions = sessions
 
     async def create_user(self, data: UserCreate) -> User:
         """Create a user with a hashed password; 409 if the email is taken."""
@@ -69,27 +72,49 @@ class UserService:
         )
 
     async def update_user(self, user_id: uuid.UUID, data: UserUpdate) -> User:
-        """Apply the fields present in `data`; 404 if the user does not exist."""
+        """Apply the fields present in `data`; 404 if the user does not exist.
+
+        A change of role or active state ends the user's sessions: they log in
+        again, under their new rights.
+        """
         values = data.model_dump(exclude_unset=True, exclude_none=True)
         if "role" in values:
             values["role"] = UserRole(values["role"]).value
-        user = await self.repository.update_by_id(user_id, values)
+        user = await self.repository.get_by_id(user_id)
         if user is None:
             raise NotFoundException("User", user_id)
-        return user
+        rights_change = any(
+            name in values and values[name] != getattr(user, name) for name in ("role", "is_active")
+        )
+        updated = await self.repository.update_by_id(user_id, values)
+        if updated is None:
+            raise NotFoundException("User", user_id)
+        if rights_change:
+            await self.sessions.end_all(user_id)
+        return updated
 
     async def update_profile(self, user: User, data: UserSelfUpdate) -> User:
-        """Let a user change their own name and/or password."""
+        """Let a user change their own name and/or password.
+
+        A new password needs the current one (400 if it is wrong) and ends every
+        session of the user, this one included: whoever held a token, perhaps a
+        thief, must log in with the new password.
+        """
         values: dict[str, str] = {}
         if data.full_name is not None:
             values["full_name"] = data.full_name
         if data.password is not None:
+            current = data.current_password or ""
+            if not await verify_password(current, user.password_hash):
+                raise BadRequestException(WRONG_CURRENT_PASSWORD)
             values["password_hash"] = await hash_password(data.password)
         if not values:
             return user
         updated = await self.repository.update_by_id(user.id, values)
         if updated is None:
             raise NotFoundException("User", user.id)
+        if "password_hash" in values:
+            await self.sessions.end_all(user.id)
         return updated
 
     async def delete_user(self, user_id: uuid.UUID, *, acting_user_id: uuid.UUID) -> None:
@@ -98,3 +123,4 @@ class UserService:
             raise BadRequestException("You cannot delete your own account")
         if not await self.repository.soft_delete(user_id):
             raise NotFoundException("User", user_id)
+        await self.sessions.end_all(user_id)

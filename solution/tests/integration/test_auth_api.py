@@ -1,7 +1,8 @@
 """POST /auth/register, /auth/login, /auth/refresh, and the bearer token on /users/me.
 
 Tokens are made with the app's own functions or crafted with PyJWT; the `headers`
-of a test user give a valid access token without paying for a login (Argon2).
+of a test user give a valid access token of a stored session without paying for a
+login (Argon2). Sessions themselves (rotation, reuse, logout) are in test_sessions.py.
 """
 
 import asyncio
@@ -48,9 +49,23 @@ def craft_token(
     drop: str | None = None,
     **extra: Any,
 ) -> str:
-    """A JWT issued `age` ago, valid for `lifetime`, optionally missing claim `drop`."""
+    """A JWT issued `age` ago, valid for `lifetime`, optionally missing claim `drop`.
+
+    It carries every claim the app requires (`sid`, `jti`, `iss`, `aud` too), so each
+    case differs from a valid token in one thing only.
+    """
     issued = datetime.now(UTC) - age
-    claims = {"sub": sub, "type": token_type, "iat": issued, "exp": issued + lifetime, **extra}
+    claims = {
+        "sub": sub,
+        "sid": str(uuid.uuid4()),
+        "jti": uuid.uuid4().hex,
+        "type": token_type,
+        "iss": settings.JWT_ISSUER,
+        "aud": settings.JWT_AUDIENCE,
+        "iat": issued,
+        "exp": issued + lifetime,
+        **extra,
+    }
     if drop is not None:
         del claims[drop]
     return jwt.encode(claims, secret, algorithm=algorithm)  # type: ignore[arg-type]
@@ -227,13 +242,15 @@ async def test_login_returns_bearer_access_and_refresh_tokens_with_expires_in(
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60
 
-    access = jwt.decode(body["access_token"], ACCESS_SECRET, algorithms=["HS256"])
+    audience = settings.JWT_AUDIENCE
+    access = jwt.decode(body["access_token"], ACCESS_SECRET, ["HS256"], audience=audience)
     assert access["sub"] == str(user.id)
     assert access["type"] == "access"
     assert access["exp"] - access["iat"] == body["expires_in"]
-    refresh = jwt.decode(body["refresh_token"], REFRESH_SECRET, algorithms=["HS256"])
+    refresh = jwt.decode(body["refresh_token"], REFRESH_SECRET, ["HS256"], audience=audience)
     assert refresh["sub"] == str(user.id)
     assert refresh["type"] == "refresh"
+    assert refresh["sid"] == access["sid"]  # one session
 
     me = await client.get(f"{API}/users/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200, me.text
@@ -282,17 +299,18 @@ async def test_login_wrong_password_for_inactive_account_gives_401_not_403(
 async def test_refresh_returns_new_different_token_pair_that_works(
     client: httpx.AsyncClient, user: TestUser
 ) -> None:
-    old_access = create_access_token(str(user.id), user.role.value)
-    old_refresh = create_refresh_token(str(user.id))
+    first = (await login(client, user.email, user.password)).json()
 
-    response = await client.post(f"{API}/auth/refresh", json={"refresh_token": old_refresh})
+    response = await client.post(
+        f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60
-    assert body["access_token"] != old_access
-    assert body["refresh_token"] != old_refresh
+    assert body["access_token"] != first["access_token"]
+    assert body["refresh_token"] != first["refresh_token"]
 
     me = await client.get(f"{API}/users/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200, me.text
@@ -301,8 +319,18 @@ async def test_refresh_returns_new_different_token_pair_that_works(
     assert again.status_code == 200, again.text
 
 
+def refresh_of(user: TestUser) -> str:
+    """A refresh token of the user's stored session; not its current one, so a reuse."""
+    ends = datetime.now(UTC) + timedelta(days=1)
+    return create_refresh_token(str(user.id), str(user.session_id), uuid.uuid4().hex, ends)
+
+
+def access_of(user: TestUser, subject: str | None = None) -> str:
+    return create_access_token(subject or str(user.id), user.role.value, str(user.session_id))
+
+
 INVALID_REFRESH_TOKENS: dict[str, Callable[[TestUser], str]] = {
-    "access-token": lambda u: create_access_token(str(u.id), u.role.value),
+    "access-token": access_of,
     "access-type-signed-with-refresh-secret": lambda u: craft_token(
         REFRESH_SECRET, sub=str(u.id), token_type="access"
     ),
@@ -314,7 +342,7 @@ INVALID_REFRESH_TOKENS: dict[str, Callable[[TestUser], str]] = {
         lifetime=timedelta(days=7),
     ),
     "tampered-payload": lambda u: tamper(
-        create_refresh_token(str(u.id)), exp=int(datetime.now(UTC).timestamp()) + 3600
+        refresh_of(u), exp=int(datetime.now(UTC).timestamp()) + 3600
     ),
     "alg-none": lambda u: craft_token(None, sub=str(u.id), token_type="refresh", algorithm="none"),
     "wrong-secret": lambda u: craft_token(WRONG_SECRET, sub=str(u.id), token_type="refresh"),
@@ -325,7 +353,13 @@ INVALID_REFRESH_TOKENS: dict[str, Callable[[TestUser], str]] = {
         REFRESH_SECRET, sub=str(u.id), token_type="refresh", drop="exp"
     ),
     "sub-not-a-uuid": lambda u: craft_token(REFRESH_SECRET, sub="admin", token_type="refresh"),
-    "unknown-user": lambda u: create_refresh_token(str(uuid.uuid4())),
+    "unknown-session": lambda u: craft_token(REFRESH_SECRET, sub=str(u.id), token_type="refresh"),
+    "other-issuer": lambda u: craft_token(
+        REFRESH_SECRET, sub=str(u.id), token_type="refresh", iss="another-service"
+    ),
+    "other-audience": lambda u: craft_token(
+        REFRESH_SECRET, sub=str(u.id), token_type="refresh", aud="another-service"
+    ),
     "garbage": lambda u: "not.a.jwt",
 }
 
@@ -345,7 +379,7 @@ async def test_refresh_rejects_access_expired_tampered_alg_none_and_wrong_tokens
 async def test_refresh_token_of_deactivated_user_gives_401(
     client: httpx.AsyncClient, admin: TestUser, user: TestUser
 ) -> None:
-    refresh_token = create_refresh_token(str(user.id))
+    refresh_token = (await login(client, user.email, user.password)).json()["refresh_token"]
     response = await client.patch(
         f"{API}/users/{user.id}", json={"is_active": False}, headers=admin.headers
     )
@@ -358,7 +392,7 @@ async def test_refresh_token_of_deactivated_user_gives_401(
 async def test_refresh_token_of_deleted_user_gives_401(
     client: httpx.AsyncClient, admin: TestUser, user: TestUser
 ) -> None:
-    refresh_token = create_refresh_token(str(user.id))
+    refresh_token = (await login(client, user.email, user.password)).json()["refresh_token"]
     response = await client.delete(f"{API}/users/{user.id}", headers=admin.headers)
     assert response.status_code == 200, response.text
 
@@ -407,7 +441,7 @@ INVALID_ACCESS_HEADERS: dict[str, Callable[[TestUser], dict[str, str]]] = {
             lifetime=timedelta(minutes=30),
         )
     ),
-    "refresh-token-as-access": lambda u: bearer(create_refresh_token(str(u.id))),
+    "refresh-token-as-access": lambda u: bearer(refresh_of(u)),
     "refresh-type-signed-with-access-secret": lambda u: bearer(
         craft_token(ACCESS_SECRET, sub=str(u.id), token_type="refresh")
     ),
@@ -439,7 +473,13 @@ INVALID_ACCESS_HEADERS: dict[str, Callable[[TestUser], dict[str, str]]] = {
     "sub-not-a-uuid": lambda u: bearer(
         craft_token(ACCESS_SECRET, sub="not-a-uuid", token_type="access")
     ),
-    "unknown-user": lambda u: bearer(create_access_token(str(uuid.uuid4()), "admin")),
+    "unknown-user": lambda u: bearer(access_of(u, subject=str(uuid.uuid4()))),
+    "unknown-session": lambda u: bearer(
+        craft_token(ACCESS_SECRET, sub=str(u.id), token_type="access", role="user")
+    ),
+    "other-audience": lambda u: bearer(
+        craft_token(ACCESS_SECRET, sub=str(u.id), token_type="access", aud="another-service")
+    ),
 }
 
 
@@ -502,9 +542,8 @@ async def test_update_me_password_old_password_stops_working_new_one_works(
     client: httpx.AsyncClient, user: TestUser
 ) -> None:
     new_password = "a-brand-new-passphrase"
-    response = await client.patch(
-        f"{API}/users/me", json={"password": new_password}, headers=user.headers
-    )
+    body = {"password": new_password, "current_password": user.password}
+    response = await client.patch(f"{API}/users/me", json=body, headers=user.headers)
     assert response.status_code == 200, response.text
     assert set(response.json()) == USER_FIELDS
     assert new_password not in response.text

@@ -357,10 +357,19 @@ async def test_no_password_hash_or_token_in_any_log_line_at_debug(
             assert response.status_code == 200
 
             response = await client.patch(
-                f"{API}/users/me", json={"password": second_password}, headers=auth
+                f"{API}/users/me",
+                json={"password": second_password, "current_password": first_password},
+                headers=auth,
             )
             assert response.status_code == 200
             second_hash = await read_password_hash(database, email)
+            response = await client.post(  # the change ended the session: log in again
+                f"{API}/auth/login", data={"username": email, "password": second_password}
+            )
+            assert response.status_code == 200
+            tokens = response.json()
+            secrets += [tokens["access_token"], tokens["refresh_token"]]
+            auth = {"Authorization": f"Bearer {tokens['access_token']}"}
 
             response = await client.post(
                 f"{API}/auth/register",
@@ -389,7 +398,7 @@ async def test_no_password_hash_or_token_in_any_log_line_at_debug(
 
     # The capture works and saw debug-level stdlib logs and every request.
     assert "stdlib debug canary" in capture.messages()
-    assert len(capture.request_lines()) == 9
+    assert len(capture.request_lines()) == 10
     leaks = {
         f"{secret[:12]}... by {json.loads(line)['record']['name']}"
         for secret in secrets

@@ -8,6 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -156,7 +157,7 @@ def test_upgrade_head_from_empty_creates_users_table_columns_and_partial_unique_
     assert result.returncode == 0, result.stderr
 
     schema = read_schema(empty_url)
-    assert schema.tables == {"alembic_version", "users"}
+    assert schema.tables == {"alembic_version", "users", "user_sessions"}
     assert schema.revision == head_revision()
     assert schema.columns == EXPECTED_COLUMNS[backend]
     assert schema.primary_key == ("pk_users", ["id"])
@@ -202,7 +203,7 @@ def test_alembic_reads_the_database_url_from_the_app_settings(empty_url: str) ->
     assert result.returncode == 0, result.stderr
 
     schema = read_schema(empty_url)
-    assert schema.tables == {"alembic_version", "users"}
+    assert schema.tables == {"alembic_version", "users", "user_sessions"}
     assert schema.revision == head_revision()
 
 
@@ -212,10 +213,88 @@ def test_offline_upgrade_prints_the_sql_without_touching_the_database(empty_url:
 
     sql = result.stdout
     assert "CREATE TABLE users (" in sql
+    assert "CREATE TABLE user_sessions (" in sql
     assert (
         "CREATE UNIQUE INDEX uq_users_email_active ON users (lower(email)) "
         "WHERE deleted_at IS NULL;" in sql
     )
-    version_insert = f"INSERT INTO alembic_version (version_num) VALUES ('{head_revision()}')"  # noqa: S608
-    assert version_insert in sql
+    assert "INSERT INTO alembic_version (version_num) VALUES ('0001')" in sql
+    head = head_revision()
+    assert f"UPDATE alembic_version SET version_num='{head}'" in sql  # noqa: S608 (no query)
     assert read_schema(empty_url).tables == set()
+
+
+def session_table(url: str) -> dict[str, Any]:
+    """How `user_sessions` looks in the database at `url`: columns, keys, indexes."""
+
+    def read(connection: Connection) -> dict[str, Any]:
+        inspector = inspect(connection)
+        return {
+            "columns": {c["name"]: c["nullable"] for c in inspector.get_columns("user_sessions")},
+            "foreign_keys": [
+                (fk["constrained_columns"], fk["referred_table"], fk["options"].get("ondelete"))
+                for fk in inspector.get_foreign_keys("user_sessions")
+            ],
+            "indexes": {
+                ix["name"]: ix["column_names"] for ix in inspector.get_indexes("user_sessions")
+            },
+        }
+
+    async def run() -> dict[str, Any]:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(read)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_the_second_migration_adds_sessions_keyed_to_users(empty_url: str) -> None:
+    migrate(empty_url, "head")
+    table = session_table(empty_url)
+    assert table["columns"] == {
+        "id": False,
+        "user_id": False,
+        "refresh_token_id": False,
+        "expires_at": False,
+        "created_at": False,
+        "updated_at": False,
+        "deleted_at": True,
+    }
+    # A user removed for good takes their sessions along (soft deletion ends them).
+    assert table["foreign_keys"] == [(["user_id"], "users", "CASCADE")]
+    assert table["indexes"] == {"ix_user_sessions_user_id": ["user_id"]}
+
+
+def run_sql(url: str, statement: str, **params: Any) -> Any:
+    """Run one statement on `url` in its own transaction; return its first value, if any."""
+
+    async def run() -> Any:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(text(statement), params)
+                return result.scalar() if result.returns_rows else None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_the_second_migration_keeps_the_users_up_and_down(empty_url: str) -> None:
+    migrate(empty_url, "0001")
+    user_id = uuid.uuid4()
+    run_sql(
+        empty_url,
+        "INSERT INTO users (id, email, password_hash, full_name) VALUES (:id, :e, 'x', 'K')",
+        id=user_id.hex if backend_of(empty_url) == "sqlite" else user_id,
+        e="kept@example.com",
+    )
+    migrate(empty_url, "0002")
+    migrate(empty_url, "0001", down=True)
+    assert read_schema(empty_url).tables == {"alembic_version", "users"}
+    migrate(empty_url, "0002")
+    assert read_schema(empty_url).tables == {"alembic_version", "users", "user_sessions"}
+    assert run_sql(empty_url, "SELECT count(*) FROM users") == 1

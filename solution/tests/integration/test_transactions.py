@@ -128,7 +128,11 @@ async def test_patch_me_with_failing_commit_is_500_and_changes_nothing(
     with commits_fail():
         response = await client.patch(
             f"{API}/users/me",
-            json={"full_name": "Not Saved", "password": "new-password-123"},
+            json={
+                "full_name": "Not Saved",
+                "password": "new-password-123",
+                "current_password": user.password,
+            },
             headers=user.headers,
         )
     assert_500_envelope(response)

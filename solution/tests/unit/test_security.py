@@ -28,6 +28,8 @@ from app.core.security import (
 ACCESS_SECRET = settings.JWT_SECRET_KEY.get_secret_value()
 REFRESH_SECRET = settings.JWT_REFRESH_SECRET_KEY.get_secret_value()
 SUBJECT = str(uuid.UUID(int=42))
+SESSION = str(uuid.UUID(int=7))
+ISSUER, AUDIENCE = settings.JWT_ISSUER, settings.JWT_AUDIENCE
 
 Decoder = Callable[[str], dict[str, Any]]
 DECODERS: list[tuple[Decoder, str, str]] = [
@@ -41,7 +43,11 @@ def claims(token_type: str, **overrides: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     payload: dict[str, Any] = {
         "sub": SUBJECT,
+        "sid": SESSION,
+        "jti": uuid.uuid4().hex,
         "type": token_type,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
         "iat": now,
         "exp": now + timedelta(minutes=5),
     }
@@ -134,53 +140,103 @@ async def test_spend_verify_time_costs_about_a_real_verification() -> None:
 # --- Tokens ------------------------------------------------------------------
 
 
-def test_access_token_carries_sub_type_iat_exp_and_role() -> None:
-    token = create_access_token(SUBJECT, "admin")
-    payload = jwt.decode(token, ACCESS_SECRET, algorithms=["HS256"])
+def access_token(role: str = "user") -> str:
+    return create_access_token(SUBJECT, role, SESSION)
+
+
+def refresh_token(token_id: str = "t-1", session_expires_at: datetime | None = None) -> str:
+    ends = session_expires_at or datetime.now(UTC) + timedelta(days=365)
+    return create_refresh_token(SUBJECT, SESSION, token_id, ends)
+
+
+def read(token: str, secret: str) -> dict[str, Any]:
+    payload: dict[str, Any] = jwt.decode(
+        token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
+    )
+    return payload
+
+
+def test_access_token_carries_sub_sid_type_iss_aud_iat_exp_and_role() -> None:
+    token = access_token("admin")
+    payload = read(token, ACCESS_SECRET)
     assert payload["sub"] == SUBJECT
+    assert payload["sid"] == SESSION
     assert payload["type"] == "access"
     assert payload["role"] == "admin"
+    assert (payload["iss"], payload["aud"]) == (ISSUER, AUDIENCE)
     lifetime = payload["exp"] - payload["iat"]
     assert lifetime == settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60
     assert abs(payload["iat"] - time.time()) < 5
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
 
 
-def test_refresh_token_carries_sub_type_iat_exp_and_own_secret() -> None:
-    token = create_refresh_token(SUBJECT)
-    payload = jwt.decode(token, REFRESH_SECRET, algorithms=["HS256"])
-    assert payload["sub"] == SUBJECT
+def test_refresh_token_carries_sub_sid_its_id_and_own_secret() -> None:
+    token = refresh_token("the-token-id")
+    payload = read(token, REFRESH_SECRET)
+    assert (payload["sub"], payload["sid"], payload["jti"]) == (SUBJECT, SESSION, "the-token-id")
     assert payload["type"] == "refresh"
     assert "role" not in payload
     assert payload["exp"] - payload["iat"] == settings.JWT_REFRESH_TOKEN_EXPIRE_DAYS * 86400
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(token, ACCESS_SECRET, algorithms=["HS256"])
+        jwt.decode(token, ACCESS_SECRET, algorithms=["HS256"], audience=AUDIENCE)
 
 
-def test_tokens_issued_together_differ() -> None:
-    assert create_access_token(SUBJECT, "user") != create_access_token(SUBJECT, "user")
-    assert create_refresh_token(SUBJECT) != create_refresh_token(SUBJECT)
+def test_refresh_token_never_outlives_its_session() -> None:
+    session_end = datetime.now(UTC) + timedelta(hours=2)
+    payload = read(refresh_token(session_expires_at=session_end), REFRESH_SECRET)
+    assert payload["exp"] == int(session_end.timestamp())
+
+
+def test_access_tokens_issued_together_differ() -> None:
+    assert access_token() != access_token()
 
 
 def test_decode_access_token_returns_claims_of_access_token() -> None:
-    payload = decode_access_token(create_access_token(SUBJECT, "moderator"))
-    assert payload["sub"] == SUBJECT
+    payload = decode_access_token(access_token("moderator"))
+    assert (payload["sub"], payload["sid"]) == (SUBJECT, SESSION)
     assert payload["role"] == "moderator"
     assert payload["type"] == "access"
 
 
 def test_decode_refresh_token_returns_claims_of_refresh_token() -> None:
-    payload = decode_refresh_token(create_refresh_token(SUBJECT))
-    assert payload["sub"] == SUBJECT
+    payload = decode_refresh_token(refresh_token("t-9"))
+    assert (payload["sub"], payload["sid"], payload["jti"]) == (SUBJECT, SESSION, "t-9")
     assert payload["type"] == "refresh"
 
 
 def test_decode_access_token_rejects_refresh_token() -> None:
-    assert_unauthorized(decode_access_token, create_refresh_token(SUBJECT))
+    assert_unauthorized(decode_access_token, refresh_token())
 
 
 def test_decode_refresh_token_rejects_access_token() -> None:
-    assert_unauthorized(decode_refresh_token, create_access_token(SUBJECT, "user"))
+    assert_unauthorized(decode_refresh_token, access_token())
+
+
+@pytest.mark.parametrize(("decode", "token_type", "secret"), DECODERS, ids=DECODER_IDS)
+@pytest.mark.parametrize("claim", ["iss", "aud"])
+def test_decode_rejects_a_token_of_another_issuer_or_audience(
+    decode: Decoder, token_type: str, secret: str, claim: str
+) -> None:
+    """A token signed with the same secret by another service, or meant for one."""
+    assert_unauthorized(decode, encode(claims(token_type, **{claim: "another-service"}), secret))
+
+
+@pytest.mark.parametrize(("decode", "token_type", "secret"), DECODERS, ids=DECODER_IDS)
+def test_decode_tolerates_clock_skew_within_the_leeway(
+    decode: Decoder, token_type: str, secret: str
+) -> None:
+    """A token from a server whose clock runs a few seconds ahead, or just expired."""
+    leeway = settings.JWT_LEEWAY_SECONDS
+    assert leeway >= 10
+    now = datetime.now(UTC)
+    ahead = claims(token_type, iat=now + timedelta(seconds=leeway / 2))
+    assert decode(encode(ahead, secret))["sub"] == SUBJECT
+    just_expired = claims(
+        token_type, iat=now - timedelta(minutes=5), exp=now - timedelta(seconds=5)
+    )
+    assert decode(encode(just_expired, secret))["sub"] == SUBJECT
+    far_ahead = claims(token_type, iat=now + timedelta(seconds=leeway + 60))
+    assert_unauthorized(decode, encode(far_ahead, secret))
 
 
 @pytest.mark.parametrize(("decode", "token_type", "secret"), DECODERS, ids=DECODER_IDS)
@@ -242,7 +298,7 @@ def test_decode_rejects_other_hmac_algorithm_than_configured(
 
 
 @pytest.mark.parametrize(("decode", "token_type", "secret"), DECODERS, ids=DECODER_IDS)
-@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "type"])
+@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "sid", "jti", "type", "iss", "aud"])
 def test_decode_rejects_token_missing_required_claim(
     decode: Decoder, token_type: str, secret: str, missing: str
 ) -> None:

@@ -39,11 +39,18 @@ async def read_me(user: CurrentUser) -> UserResponse:
     return UserResponse.model_validate(user)
 
 
-@router.patch("/me", response_model=UserResponse)
+@router.patch(
+    "/me",
+    response_model=UserResponse,
+    responses={400: {"model": ErrorResponse, "description": "Wrong current password"}},
+)
 async def update_me(
     data: UserSelfUpdate, user: CurrentUser, service: UserServiceDep
 ) -> UserResponse:
-    """Change your own name and/or password."""
+    """Change your own name and/or password.
+
+    A new password needs `current_password`, and ends all your sessions: log in again.
+    """
     return UserResponse.model_validate(await service.update_profile(user, data))
 
 

@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
     JWT_ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=30, ge=1)
     JWT_REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=7, ge=1)
+    # Who issues the tokens and whom they are for: a token another service signed
+    # with a shared secret is refused because its `iss` or `aud` differs.
+    JWT_ISSUER: str = Field(default="clean-fastapi-backend", min_length=1)
+    JWT_AUDIENCE: str = Field(default="clean-fastapi-backend:api", min_length=1)
+    # Clocks of machines drift: accept `exp` and `iat` this many seconds off.
+    JWT_LEEWAY_SECONDS: int = Field(default=30, ge=0, le=300)
+    # A login's session ends this many days after the login, however often its
+    # refresh token is used: a stolen session cannot be kept alive for ever.
+    SESSION_LIFETIME_DAYS: int = Field(default=30, ge=1)
 
     # CORS: lists, e.g. CORS_ORIGINS=http://a,http://b or CORS_ORIGINS=["http://a","http://b"]
     CORS_ORIGINS: ListSetting = ["http://localhost:3000"]

@@ -1,6 +1,8 @@
-"""Registration, login and token refresh."""
+"""Registration, login, sessions: refresh with rotation, and logout."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from app.core.config import settings
 from app.core.exceptions import ForbiddenException, UnauthorizedException
@@ -11,23 +13,39 @@ from app.core.security import (
     spend_verify_time,
     verify_password,
 )
+from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.auth import TokenResponse
 from app.domain.schemas.user import UserCreate, UserRegister
+from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.user_service import UserService
 
 # One message for an unknown email and a wrong password, so the answer does not
 # reveal which emails have accounts.
 BAD_CREDENTIALS = "Incorrect email or password"
+SESSION_ENDED = "This session has ended; log in again"
+
+
+def _uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID:
+    """Return the claim `name` as a UUID; 401 if it is not one."""
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError
 
 
 class AuthService:
-    """Turns credentials into tokens and tokens back into users."""
+    """Turns credentials into sessions and tokens, and tokens back into users.
 
-    def __init__(self, repository: UserRepository) -> None:
-        self.repository = repository
-        self.users = UserService(repository)
+    A login starts a session (a row in `user_sessions`). Its access tokens name it
+    (`sid`); its refresh token works once: each refresh issues the next one, and a
+    refresh token presented again ends the whole session, because only a copy, a
+    stolen one, can be presented twice.
+    """
+
+    def __init__(self, users: UserRepository, sessions: SessionRepository) -> None:
+        self.repository = users
+        self.sessions = sessions
+        self.users = UserService(users, sessions)
 
     async def register(self, data: UserRegister) -> User:
         """Create a plain `user` account; 409 if the email is taken."""
@@ -44,22 +62,37 @@ class AuthService:
         raise NotImplementedError
 
     async def login(self, email: str, password: str) -> TokenResponse:
-        """Check the credentials and issue a token pair."""
-        # TODO(step 6): implement this function (see its docstring)
+        """Check the credentials, start a session and issue its first token pair."""
+        # TODO(step 6): authenticate, then store a UserSession (a fresh refresh_token_id, expires_at = now + SESSION_LIFETIME_DAYS) and issue its tokens
         raise NotImplementedError
 
     async def refresh(self, refresh_token: str) -> TokenResponse:
-        """Issue a new pair for a valid refresh token of a user who is still active."""
+        """Rotate: spend `refresh_token` and issue the session's next token pair.
+
+        A valid refresh token that is not the session's current one was used
+        before: the session ends (committed, although the answer is 401), so the
+        token issued in its place stops working too.
+        """
+        # TODO(step 6): decode, then sessions.rotate(sid, sub, used jti, new id); if that fails the token was used before: end the session, commit, 401
+        raise NotImplementedError
+
+    async def logout(self, claims: dict[str, Any]) -> None:
+        """End the session a decoded access token names: its tokens stop working."""
         # TODO(step 6): implement this function (see its docstring)
         raise NotImplementedError
 
-    async def get_active_user(self, subject: str) -> User:
-        """Return the live, active user a token's `sub` names; 401 otherwise."""
+    async def get_active_user(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User:
+        """Return the active user of a live session; 401 otherwise."""
+        # TODO(step 6): implement this function (see its docstring)
+        raise NotImplementedError
+
+    async def get_token_user(self, claims: dict[str, Any]) -> User:
+        """Return the active user of a decoded token's live session; 401 otherwise."""
         # TODO(step 6): implement this function (see its docstring)
         raise NotImplementedError
 
     @staticmethod
-    def issue_tokens(user: User) -> TokenResponse:
-        """Create an access and a refresh token for `user`."""
+    def issue_tokens(user: User, session: UserSession) -> TokenResponse:
+        """Create an access token and the session's current refresh token for `user`."""
         # TODO(step 6): implement this function (see its docstring)
         raise NotImplementedError

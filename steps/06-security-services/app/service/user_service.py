@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 
 from app.core.exceptions import BadRequestException, ConflictException, NotFoundException
-from app.core.security import hash_password
+from app.core.security import hash_password, verify_password
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.common import PaginationParams
 from app.domain.schemas.user import (
@@ -15,17 +15,20 @@ from app.domain.schemas.user import (
     UserSelfUpdate,
     UserUpdate,
 )
+from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.utils.pagination import total_pages
 
 EMAIL_TAKEN = "A user with this email already exists"
+WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 (a message)
 
 
 class UserService:
     """Creates, reads, updates and deletes users, enforcing the rules around them."""
 
-    def __init__(self, repository: UserRepository) -> None:
+    def __init__(self, repository: UserRepository, sessions: SessionRepository) -> None:
         self.repository = repository
+        self.sessions = sessions
 
     async def create_user(self, data: UserCreate) -> User:
         """Create a user with a hashed password; 409 if the email is taken."""
@@ -43,12 +46,21 @@ class UserService:
         raise NotImplementedError
 
     async def update_user(self, user_id: uuid.UUID, data: UserUpdate) -> User:
-        """Apply the fields present in `data`; 404 if the user does not exist."""
+        """Apply the fields present in `data`; 404 if the user does not exist.
+
+        A change of role or active state ends the user's sessions: they log in
+        again, under their new rights.
+        """
         # TODO(step 6): implement this function (see its docstring)
         raise NotImplementedError
 
     async def update_profile(self, user: User, data: UserSelfUpdate) -> User:
-        """Let a user change their own name and/or password."""
+        """Let a user change their own name and/or password.
+
+        A new password needs the current one (400 if it is wrong) and ends every
+        session of the user, this one included: whoever held a token, perhaps a
+        thief, must log in with the new password.
+        """
         # TODO(step 6): implement this function (see its docstring)
         raise NotImplementedError
 

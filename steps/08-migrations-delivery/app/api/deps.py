@@ -1,7 +1,8 @@
 """Dependency providers: how a request gets its session, services and user.
 
-The chain is get_db -> get_user_repository -> get_user_service, each a FastAPI
-`Depends`, so tests can swap any link with `app.dependency_overrides`.
+The chain is get_db -> get_user_repository (and get_session_repository) ->
+get_user_service, each a FastAPI `Depends`, so tests can swap any link with
+`app.dependency_overrides`.
 
 Every provider is `async def`, even those that never await: FastAPI runs a plain
 `def` dependency in its thread pool, and a hop to a thread per provider per
@@ -20,6 +21,7 @@ from app.core.database import DatabaseManager
 from app.core.exceptions import ForbiddenException, UnauthorizedException
 from app.core.security import decode_access_token
 from app.domain.models.user import User, UserRole
+from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.auth_service import AuthService
 from app.service.user_service import UserService
@@ -56,33 +58,51 @@ async def get_user_repository(session: SessionDep) -> UserRepository:
     return UserRepository(session)
 
 
+async def get_session_repository(session: SessionDep) -> SessionRepository:
+    """Return a login-session repository bound to the request's session."""
+    return SessionRepository(session)
+
+
+UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
+SessionRepositoryDep = Annotated[SessionRepository, Depends(get_session_repository)]
+
+
 async def get_user_service(
-    repository: Annotated[UserRepository, Depends(get_user_repository)],
+    repository: UserRepositoryDep, sessions: SessionRepositoryDep
 ) -> UserService:
     """Return the user service."""
-    return UserService(repository)
+    return UserService(repository, sessions)
 
 
 async def get_auth_service(
-    repository: Annotated[UserRepository, Depends(get_user_repository)],
+    repository: UserRepositoryDep, sessions: SessionRepositoryDep
 ) -> AuthService:
     """Return the authentication service."""
-    return AuthService(repository)
+    return AuthService(repository, sessions)
+
+
+async def get_token_claims(token: Annotated[str | None, Depends(oauth2_scheme)]) -> dict[str, Any]:
+    """Return the claims of the request's bearer access token; 401 if there is none or
+    it is invalid."""
+    if token is None:
+        raise UnauthorizedException("Not authenticated")
+    return decode_access_token(token)
+
+
+TokenClaims = Annotated[dict[str, Any], Depends(get_token_claims)]
 
 
 async def get_current_user(
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    auth_service: Annotated[AuthService, Depends(get_auth_service)],
+    claims: TokenClaims, auth_service: Annotated[AuthService, Depends(get_auth_service)]
 ) -> User:
-    """Return the user of the bearer token; 401 if there is none or it is invalid.
+    """Return the user of the bearer token; 401 if there is none, it is invalid, or its
+    session has ended.
 
-    The user's role and state are read from the database on every request, not
-    from the token, so deactivating or deleting a user takes effect at once.
+    The user's role and state, and the session, are read from the database on
+    every request, not from the token, so logging out, deactivating or deleting a
+    user takes effect at once.
     """
-    if token is None:
-        raise UnauthorizedException("Not authenticated")
-    claims = decode_access_token(token)
-    return await auth_service.get_active_user(claims["sub"])
+    return await auth_service.get_token_user(claims)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -19,7 +19,8 @@ from app.core.config import settings
 from app.core.exceptions import UnauthorizedException
 
 TokenType = Literal["access", "refresh"]
-REQUIRED_CLAIMS = ["exp", "iat", "sub", "type"]
+# Every token names its user (`sub`) and session (`sid`); `jti` tells tokens apart.
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "sid", "jti", "type", "iss", "aud"]
 
 # OWASP's Argon2id profile (19 MiB, 2 passes, 1 lane): strong, and cheap enough in
 # memory that a burst of logins cannot exhaust the server.
@@ -75,42 +76,53 @@ async def spend_verify_time(password: str) -> None:
 
 
 def _create_token(
-    claims: dict[str, Any], token_type: TokenType, secret: str, lifetime: timedelta
+    claims: dict[str, Any], token_type: TokenType, secret: str, expires_at: datetime
 ) -> str:
     """Return a JWT of `claims` signed with `secret` and `JWT_ALGORITHM`.
 
     Adds `type` (`token_type`, so that one kind of token is never taken for the
-    other), `iat` (now), `exp` (now + `lifetime`) and a random `jti`. Access and
-    refresh tokens are both made here; they differ in claims, secret and lifetime.
+    other), `iss` and `aud` (`JWT_ISSUER`, `JWT_AUDIENCE`), `iat` (now), `exp`
+    (`expires_at`) and, unless `claims` has one, a random `jti`. Access and refresh
+    tokens are both made here; they differ in claims, secret and lifetime.
     """
-    now = datetime.now(UTC)
     payload = {
+        "jti": uuid.uuid4().hex,  # two tokens issued in the same second still differ
         **claims,
         "type": token_type,
-        "iat": now,
-        "exp": now + lifetime,
-        "jti": uuid.uuid4().hex,  # two tokens issued in the same second still differ
+        "iss": settings.JWT_ISSUER,
+        "aud": settings.JWT_AUDIENCE,
+        "iat": datetime.now(UTC),
+        "exp": expires_at,
     }
     return jwt.encode(payload, secret, algorithm=settings.JWT_ALGORITHM)
 
 
-def create_access_token(subject: str, role: str) -> str:
-    """Return a short-lived access token for user `subject` (the user id)."""
+def create_access_token(subject: str, role: str, session_id: str) -> str:
+    """Return a short-lived access token for user `subject` in session `session_id`."""
+    lifetime = timedelta(minutes=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES)
     return _create_token(
-        {"sub": subject, "role": role},
+        {"sub": subject, "role": role, "sid": session_id},
         "access",
         settings.JWT_SECRET_KEY.get_secret_value(),
-        timedelta(minutes=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES),
+        datetime.now(UTC) + lifetime,
     )
 
 
-def create_refresh_token(subject: str) -> str:
-    """Return a long-lived refresh token for user `subject`, signed with its own secret."""
+def create_refresh_token(
+    subject: str, session_id: str, token_id: str, session_expires_at: datetime
+) -> str:
+    """Return a refresh token for user `subject`, signed with its own secret.
+
+    `token_id` becomes its `jti`: the session records it, so that the token works
+    once. It expires after `JWT_REFRESH_TOKEN_EXPIRE_DAYS`, or when the session
+    does (`session_expires_at`) if that comes first.
+    """
+    lifetime = timedelta(days=settings.JWT_REFRESH_TOKEN_EXPIRE_DAYS)
     return _create_token(
-        {"sub": subject},
+        {"sub": subject, "sid": session_id, "jti": token_id},
         "refresh",
         settings.JWT_REFRESH_SECRET_KEY.get_secret_value(),
-        timedelta(days=settings.JWT_REFRESH_TOKEN_EXPIRE_DAYS),
+        min(datetime.now(UTC) + lifetime, session_expires_at),
     )
 
 
@@ -118,7 +130,8 @@ def _decode_token(token: str, token_type: TokenType, secret: str) -> dict[str, A
     """Return the claims of `token`; raise `UnauthorizedException` unless it is valid.
 
     Valid means: signed with `secret` by `JWT_ALGORITHM` (the only algorithm
-    accepted), not expired, with every claim of `REQUIRED_CLAIMS`, and of type
+    accepted), issued by `JWT_ISSUER` for `JWT_AUDIENCE`, not expired (give or take
+    `JWT_LEEWAY_SECONDS`), with every claim of `REQUIRED_CLAIMS`, and of type
     `token_type`, so that a refresh token never passes for an access token. An
     expired token gets "Token has expired"; any other failure "Could not validate
     credentials".
@@ -130,6 +143,9 @@ def _decode_token(token: str, token_type: TokenType, secret: str) -> dict[str, A
             token,
             secret,
             algorithms=[settings.JWT_ALGORITHM],
+            audience=settings.JWT_AUDIENCE,
+            issuer=settings.JWT_ISSUER,
+            leeway=settings.JWT_LEEWAY_SECONDS,
             options={"require": REQUIRED_CLAIMS},
         )
     except jwt.ExpiredSignatureError as exc:

@@ -1,6 +1,7 @@
 """SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""
 
 from app.domain.models.base import Base, BaseModel
+from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 
-__all__ = ["Base", "BaseModel", "User", "UserRole"]
+__all__ = ["Base", "BaseModel", "User", "UserRole", "UserSession"]

@@ -4,9 +4,16 @@ Each request schema forbids unknown fields, so a client cannot slip in a field
 such as `role` or `is_active` that the endpoint does not mean to accept.
 """
 
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.domain.models.user import UserRole
 from app.domain.schemas.base import BaseSchema, IDSchema, TimestampSchema
@@ -44,12 +51,23 @@ class UserUpdate(BaseSchema):
 
 
 class UserSelfUpdate(BaseSchema):
-    """What users may change about themselves."""
+    """What users may change about themselves.
+
+    A new `password` needs `current_password`: a stolen access token alone must
+    not be enough to take the account over.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     full_name: FullName | None = None
     password: Password | None = None
+    current_password: Annotated[str, StringConstraints(max_length=128)] | None = None
+
+    @model_validator(mode="after")
+    def _current_password_with_a_new_one(self) -> Self:
+        if self.password is not None and self.current_password is None:
+            raise ValueError("current_password is required to set a new password")
+        return self
 
 
 class UserResponse(IDSchema, TimestampSchema):

@@ -1,11 +1,11 @@
-"""Registration, login and token refresh."""
+"""Registration, login, token refresh and logout."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.api.deps import AuthServiceDep
+from app.api.deps import AuthServiceDep, CurrentUser, TokenClaims
 from app.domain.schemas.auth import RefreshRequest, TokenResponse
 from app.domain.schemas.common import ErrorResponse
 from app.domain.schemas.user import UserRegister, UserResponse
@@ -48,5 +48,16 @@ async def login(
 )
 async def refresh(data: RefreshRequest, auth_service: AuthServiceDep) -> TokenResponse:
     """Exchange a valid refresh token for a new token pair."""
+    # TODO(step 7): implement this function (see its docstring)
+    raise NotImplementedError
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={401: {"model": ErrorResponse, "description": "Not authenticated"}},
+)
+async def logout(_user: CurrentUser, claims: TokenClaims, auth_service: AuthServiceDep) -> None:
+    """End the session of this access token; your other sessions keep working."""
     # TODO(step 7): implement this function (see its docstring)
     raise NotImplementedError

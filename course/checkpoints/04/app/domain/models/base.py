@@ -12,7 +12,8 @@ TODO(step 4) — D8, the base model:
 SQLite stores datetimes without a zone: a small TypeDecorator can hand them back
 as UTC-aware values. Async sessions cannot lazy-load, so fetch server-generated
 values in the INSERT itself (`__mapper_args__ = {"eager_defaults": True}`).
-Then re-export Base, BaseModel, User and UserRole from `app/domain/models/__init__.py`,
-so that `from app.domain.models import Base` also registers the users table.
+Then re-export Base, BaseModel, User, UserRole and UserSession from
+`app/domain/models/__init__.py`, so that `from app.domain.models import Base` also
+registers every table.
 Read docs/steps/04-domain.md.
 """

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
     JWT_ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=30, ge=1)
     JWT_REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=7, ge=1)
+    JWT_ISSUER: str = "workshop-api"
+    JWT_AUDIENCE: str = "workshop-api-clients"
+    JWT_LEEWAY_SECONDS: int = Field(default=20, ge=0, le=120)  # tolerated clock drift
+    SESSION_LIFETIME_DAYS: int = Field(default=14, ge=1)  # hard cap on a login
 
     # --- CORS ---
     CORS_ORIGINS: StrList = Field(default_factory=lambda: ["http://localhost:3000"])

@@ -22,6 +22,7 @@ from app.core.database import DatabaseManager
 from app.core.exceptions import ForbiddenException, UnauthorizedException
 from app.core.security import decode_access_token
 from app.domain.models.user import User, UserRole
+from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.auth_service import AuthService
 from app.service.user_service import UserService
@@ -60,36 +61,53 @@ async def get_user_repository(session: SessionDep) -> UserRepository:
     return UserRepository(session=session)
 
 
+async def get_session_repository(session: SessionDep) -> SessionRepository:
+    """Return a login-session repository bound to the request's session."""
+    return SessionRepository(session=session)
+
+
+UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
+SessionRepositoryDep = Annotated[SessionRepository, Depends(get_session_repository)]
+
+
 async def get_user_service(
-    repository: Annotated[UserRepository, Depends(get_user_repository)],
+    repository: UserRepositoryDep, sessions: SessionRepositoryDep
 ) -> UserService:
     """Return the user service."""
-    return UserService(repository=repository)
+    return UserService(repository=repository, sessions=sessions)
 
 
 async def get_auth_service(
-    repository: Annotated[UserRepository, Depends(get_user_repository)],
+    repository: UserRepositoryDep, sessions: SessionRepositoryDep
 ) -> AuthService:
     """Return the authentication service."""
-    return AuthService(repository=repository)
+    return AuthService(users=repository, sessions=sessions)
 
 
-async def get_current_user(
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    auth_service: Annotated[AuthService, Depends(get_auth_service)],
-) -> User:
-    """Return the user of the bearer token; 401 if there is none or it is invalid.
-
-    The user's role and state are read from the database on every request, not
-    from the token, so deactivating or deleting a user takes effect at once.
-    """
+async def get_token_claims(token: Annotated[str | None, Depends(oauth2_scheme)]) -> dict[str, Any]:
+    """Return the claims of the request's bearer access token; 401 if there is none or
+    it is invalid."""
     # auto_error=False: a missing header arrives here as None, and gets our own
     # 401 envelope instead of FastAPI's default error.
     if not token:
         raise UnauthorizedException("Not authenticated")
-    payload = decode_access_token(token)
-    subject = payload["sub"]
-    return await auth_service.get_active_user(subject)
+    return decode_access_token(token)
+
+
+TokenClaims = Annotated[dict[str, Any], Depends(get_token_claims)]
+
+
+async def get_current_user(
+    claims: TokenClaims, auth_service: Annotated[AuthService, Depends(get_auth_service)]
+) -> User:
+    """Return the user of the bearer token; 401 if there is none, it is invalid, or its
+    session has ended.
+
+    The user's role and state, and the session, are read from the database on
+    every request, not from the token, so logging out, deactivating or deleting a
+    user takes effect at once.
+    """
+    return await auth_service.get_token_user(claims)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -19,7 +19,8 @@ from app.core.config import settings
 from app.core.exceptions import UnauthorizedException
 
 TokenType = Literal["access", "refresh"]
-REQUIRED_CLAIMS = ["exp", "iat", "sub", "type"]
+# Every token names its user (`sub`) and session (`sid`); `jti` tells tokens apart.
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "sid", "jti", "type", "iss", "aud"]
 
 # OWASP's Argon2id profile (19 MiB, 2 passes, 1 lane): strong, and cheap enough in
 # memory that a burst of logins cannot exhaust the server.
@@ -82,31 +83,36 @@ async def spend_verify_time(password: str) -> None:
 
 
 def _create_token(
-    claims: dict[str, Any], token_type: TokenType, secret: str, lifetime: timedelta
+    claims: dict[str, Any], token_type: TokenType, secret: str, expires_at: datetime
 ) -> str:
-    issued_at = datetime.now(UTC)
-    payload: dict[str, Any] = dict(claims)
+    payload: dict[str, Any] = {"jti": str(uuid.uuid4())}  # unique even within one second
+    payload.update(claims)
     payload["type"] = token_type
-    payload["iat"] = issued_at
-    payload["exp"] = issued_at + lifetime
-    # A unique id, so that two tokens issued within the same second still differ.
-    payload["jti"] = str(uuid.uuid4())
+    payload["iss"] = settings.JWT_ISSUER
+    payload["aud"] = settings.JWT_AUDIENCE
+    payload["iat"] = datetime.now(UTC)
+    payload["exp"] = expires_at
     return jwt.encode(payload, key=secret, algorithm=settings.JWT_ALGORITHM)
 
 
-def create_access_token(subject: str, role: str) -> str:
-    """Return a short-lived access token for user `subject` (the user id)."""
+def create_access_token(subject: str, role: str, session_id: str) -> str:
+    """Return a short-lived access token for user `subject` in session `session_id`."""
     secret = settings.JWT_SECRET_KEY.get_secret_value()
-    lifetime = timedelta(minutes=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES)
-    claims: dict[str, Any] = {"sub": subject, "role": role}
-    return _create_token(claims, "access", secret, lifetime)
+    expires = datetime.now(UTC) + timedelta(minutes=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES)
+    claims: dict[str, Any] = {"sub": subject, "role": role, "sid": session_id}
+    return _create_token(claims, "access", secret, expires)
 
 
-def create_refresh_token(subject: str) -> str:
-    """Return a long-lived refresh token for user `subject`, signed with its own secret."""
+def create_refresh_token(
+    subject: str, session_id: str, token_id: str, session_expires_at: datetime
+) -> str:
+    """Return a refresh token for user `subject`, signed with its own secret."""
     secret = settings.JWT_REFRESH_SECRET_KEY.get_secret_value()
-    lifetime = timedelta(days=settings.JWT_REFRESH_TOKEN_EXPIRE_DAYS)
-    return _create_token({"sub": subject}, "refresh", secret, lifetime)
+    usual_end = datetime.now(UTC) + timedelta(days=settings.JWT_REFRESH_TOKEN_EXPIRE_DAYS)
+    # Never past the end of the session itself.
+    expires = usual_end if usual_end < session_expires_at else session_expires_at
+    claims = {"sub": subject, "sid": session_id, "jti": token_id}
+    return _create_token(claims, "refresh", secret, expires)
 
 
 def _decode_token(token: str, token_type: TokenType, secret: str) -> dict[str, Any]:
@@ -117,6 +123,9 @@ def _decode_token(token: str, token_type: TokenType, secret: str) -> dict[str, A
             token,
             key=secret,
             algorithms=[settings.JWT_ALGORITHM],
+            issuer=settings.JWT_ISSUER,
+            audience=settings.JWT_AUDIENCE,
+            leeway=timedelta(seconds=settings.JWT_LEEWAY_SECONDS),
             options={"require": list(REQUIRED_CLAIMS)},
         )
     except jwt.ExpiredSignatureError as error:

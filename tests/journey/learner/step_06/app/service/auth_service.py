@@ -1,6 +1,8 @@
-"""Registration, login and token refresh."""
+"""Registration, login, sessions: refresh with rotation, and logout."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from app.core.config import settings
 from app.core.exceptions import ForbiddenException, UnauthorizedException
@@ -11,23 +13,36 @@ from app.core.security import (
     spend_verify_time,
     verify_password,
 )
+from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.auth import TokenResponse
 from app.domain.schemas.user import UserCreate, UserRegister
+from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.user_service import UserService
 
 # One message for an unknown email and a wrong password, so the answer does not
 # reveal which emails have accounts.
 BAD_CREDENTIALS = "Incorrect email or password"
+SESSION_ENDED = "This session has ended; log in again"
+
+
+def _uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID:
+    """Return the claim `name` as a UUID; 401 if it is not one."""
+    raw = claims.get(name)
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise UnauthorizedException() from None
 
 
 class AuthService:
-    """Turns credentials into tokens and tokens back into users."""
+    """Turns credentials into sessions and tokens, and tokens back into users."""
 
-    def __init__(self, repository: UserRepository) -> None:
-        self.repository = repository
-        self.users = UserService(repository)
+    def __init__(self, users: UserRepository, sessions: SessionRepository) -> None:
+        self.repository = users
+        self.sessions = sessions
+        self.users = UserService(users, sessions)
 
     async def register(self, data: UserRegister) -> User:
         """Create a plain `user` account; 409 if the email is taken."""
@@ -62,37 +77,61 @@ class AuthService:
         return account
 
     async def login(self, email: str, password: str) -> TokenResponse:
-        """Check the credentials and issue a token pair."""
+        """Check the credentials, start a session and issue its first token pair."""
         account = await self.authenticate(email, password)
-        return self.issue_tokens(account)
+        lifetime = timedelta(days=settings.SESSION_LIFETIME_DAYS)
+        started = UserSession(
+            user_id=account.id, refresh_token_id=uuid.uuid4().hex, expires_at=datetime.now(UTC) + lifetime
+        )
+        await self.sessions.create(started)
+        return self.issue_tokens(account, started)
 
     async def refresh(self, refresh_token: str) -> TokenResponse:
-        """Issue a new pair for a valid refresh token of a user who is still active."""
+        """Rotate: spend `refresh_token` and issue the session's next token pair."""
         payload = decode_refresh_token(refresh_token)
-        subject = str(payload["sub"])
-        account = await self.get_active_user(subject)
-        return self.issue_tokens(account)
+        account_id = _uuid_claim(payload, "sub")
+        session_id = _uuid_claim(payload, "sid")
+        current = await self.sessions.rotate(
+            session_id,
+            account_id,
+            used_token_id=str(payload["jti"]),
+            new_token_id=uuid.uuid4().hex,
+        )
+        if current is None:
+            # Either the session is over, or this token was spent already: a copy
+            # is in someone else's hands. End the session and keep it ended.
+            ended_now = await self.sessions.end(session_id)
+            if ended_now:
+                await self.sessions.commit()
+            raise UnauthorizedException(SESSION_ENDED)
+        account = await self.get_active_user(account_id, session_id)
+        return self.issue_tokens(account, current)
 
-    async def get_active_user(self, subject: str) -> User:
-        """Return the live, active user a token's `sub` names; 401 otherwise."""
-        try:
-            account_id = uuid.UUID(str(subject))
-        except ValueError:
-            raise UnauthorizedException() from None
+    async def logout(self, claims: dict[str, Any]) -> None:
+        """End the session a decoded access token names: its tokens stop working."""
+        await self.sessions.end(_uuid_claim(claims, "sid"))
 
-        account = await self.repository.get_by_id(account_id)
+    async def get_active_user(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User:
+        """Return the active user of a live session; 401 otherwise."""
+        account = await self.sessions.get_live_user(session_id, user_id)
         if account is None:
             raise UnauthorizedException()
         if not account.is_active:
             raise UnauthorizedException()
         return account
 
+    async def get_token_user(self, claims: dict[str, Any]) -> User:
+        """Return the active user of a decoded token's live session; 401 otherwise."""
+        return await self.get_active_user(_uuid_claim(claims, "sub"), _uuid_claim(claims, "sid"))
+
     @staticmethod
-    def issue_tokens(user: User) -> TokenResponse:
-        """Create an access and a refresh token for `user`."""
-        user_id = str(user.id)
-        access = create_access_token(user_id, user.role)
-        refresh = create_refresh_token(user_id)
+    def issue_tokens(user: User, session: UserSession) -> TokenResponse:
+        """Create an access token and the session's current refresh token for `user`."""
+        user_id, session_id = str(user.id), str(session.id)
+        access = create_access_token(user_id, user.role, session_id)
+        refresh = create_refresh_token(
+            user_id, session_id, session.refresh_token_id, session.expires_at
+        )
         lifetime_seconds = settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60
         return TokenResponse(
             access_token=access, refresh_token=refresh, expires_in=lifetime_seconds

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from app.core.exceptions import BadRequestException, ConflictException, NotFoundException
-from app.core.security import hash_password
+from app.core.security import hash_password, verify_password
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.common import PaginationParams
 from app.domain.schemas.user import (
@@ -16,17 +16,20 @@ from app.domain.schemas.user import (
     UserSelfUpdate,
     UserUpdate,
 )
+from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.utils.pagination import total_pages
 
 EMAIL_TAKEN = "A user with this email already exists"
+WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 (a message)
 
 
 class UserService:
     """Creates, reads, updates and deletes users, enforcing the rules around them."""
 
-    def __init__(self, repository: UserRepository) -> None:
+    def __init__(self, repository: UserRepository, sessions: SessionRepository) -> None:
         self.repository = repository
+        self.sessions = sessions
 
     async def create_user(self, data: UserCreate) -> User:
         """Create a user with a hashed password; 409 if the email is taken."""
@@ -86,15 +89,25 @@ class UserService:
                 continue
             changes[name] = value.value if isinstance(value, UserRole) else value
 
+        before = await self.repository.get_by_id(user_id)
+        if before is None:
+            raise NotFoundException("User", user_id)
+        old_rights = (before.role, before.is_active)
         updated = await self.repository.update_by_id(user_id, changes)
         if updated is None:
             raise NotFoundException("User", user_id)
+        if (updated.role, updated.is_active) != old_rights:
+            # New rights, new login: whatever tokens they hold stop working.
+            await self.sessions.end_all(user_id)
         return updated
 
     async def update_profile(self, user: User, data: UserSelfUpdate) -> User:
         """Let a user change their own name and/or password."""
         changes: dict[str, Any] = {}
         if data.password is not None:
+            proof = data.current_password or ""
+            if not await verify_password(proof, user.password_hash):
+                raise BadRequestException(WRONG_CURRENT_PASSWORD)
             changes["password_hash"] = await hash_password(data.password)
         if data.full_name is not None:
             changes["full_name"] = data.full_name
@@ -105,6 +118,8 @@ class UserService:
         if updated is None:
             # Deleted between the authentication and this update.
             raise NotFoundException("User", user.id)
+        if "password_hash" in changes:
+            await self.sessions.end_all(user.id)  # log out everywhere, this device too
         return updated
 
     async def delete_user(self, user_id: uuid.UUID, *, acting_user_id: uuid.UUID) -> None:
@@ -114,3 +129,4 @@ class UserService:
         deleted = await self.repository.soft_delete(user_id)
         if not deleted:
             raise NotFoundException("User", user_id)
+        await self.sessions.end_all(user_id)

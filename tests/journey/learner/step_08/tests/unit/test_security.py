@@ -1,6 +1,7 @@
 """Password hashing and tokens."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,14 +25,17 @@ async def test_a_hash_verifies_only_its_own_password() -> None:
 
 def test_access_token_round_trip() -> None:
     subject = str(uuid.uuid4())
-    claims = decode_access_token(create_access_token(subject, "moderator"))
+    session = str(uuid.uuid4())
+    claims = decode_access_token(create_access_token(subject, "moderator", session))
     assert claims["sub"] == subject
+    assert claims["sid"] == session
     assert claims["role"] == "moderator"
     assert claims["type"] == "access"
 
 
 def test_a_refresh_token_is_not_an_access_token() -> None:
-    refresh = create_refresh_token(str(uuid.uuid4()))
+    ends = datetime.now(UTC) + timedelta(days=1)
+    refresh = create_refresh_token(str(uuid.uuid4()), str(uuid.uuid4()), "token-1", ends)
     assert decode_refresh_token(refresh)["type"] == "refresh"
     with pytest.raises(UnauthorizedException):
         decode_access_token(refresh)

@@ -5,6 +5,7 @@ Alembic and the tests build the schema from.
 """
 
 from app.domain.models.base import Base, BaseModel
+from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 
-__all__ = ["Base", "BaseModel", "User", "UserRole"]
+__all__ = ["Base", "BaseModel", "User", "UserRole", "UserSession"]

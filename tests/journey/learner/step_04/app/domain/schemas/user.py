@@ -14,6 +14,7 @@ from pydantic import (
     PositiveInt,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from app.domain.models.user import UserRole
@@ -67,6 +68,14 @@ class UserSelfUpdate(BaseSchema):
 
     full_name: FullNameStr | None = None
     password: PasswordStr | None = None
+    current_password: str | None = Field(default=None, max_length=128)
+
+    @model_validator(mode="after")
+    def _needs_current_password(self) -> "UserSelfUpdate":
+        # Proof of knowing the old password: a leaked token is not enough.
+        if self.password is not None and not self.current_password:
+            raise ValueError("give current_password to set a new password")
+        return self
 
 
 class UserResponse(IDSchema, TimestampSchema):
