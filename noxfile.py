@@ -84,7 +84,8 @@ def serve(session: nox.Session) -> None:
         session.log(f"Swagger UI: http://{host}:{port}/docs (DEBUG={env['DEBUG']})")
         session.log(f"Admin login: {admin_credentials_source()}")
         session.run(
-            "uvicorn", "app.main:app", "--host", host, "--port", port, *session.posargs, env=env
+            "uvicorn", "app.main:app", "--host", host, "--port", port, "--no-server-header",
+            *session.posargs, env=env,
         )
 
 
