@@ -83,9 +83,9 @@ def serve(session: nox.Session) -> None:
         session.log(f"API:        http://{host}:{port}/api/v1/health")
         session.log(f"Swagger UI: http://{host}:{port}/docs (DEBUG={env['DEBUG']})")
         session.log(f"Admin login: {admin_credentials_source()}")
-        session.run(
-            "uvicorn", "app.main:app", "--host", host, "--port", port, *session.posargs, env=env
-        )
+        # --no-server-header: uvicorn would name itself in every response.
+        uvicorn = ["uvicorn", "app.main:app", "--host", host, "--port", port, "--no-server-header"]
+        session.run(*uvicorn, *session.posargs, env=env)
 
 
 def run_lint(session: nox.Session) -> None:

@@ -61,7 +61,7 @@ SETTING_MEANINGS = {
     "DEBUG": "Serves `/docs`, `/redoc` and the OpenAPI schema; Loguru's `diagnose` shows "
     "variable values in tracebacks. Never in production.",
     "ENVIRONMENT": "`development`, `testing`, `staging` or `production`; production refuses "
-    "default secrets and `*` CORS with credentials.",
+    "default secrets, `*` CORS with credentials and `DEBUG`.",
     "API_V1_PREFIX": "Prefix of every versioned route; starts with `/`, no trailing `/`.",
     "HOST": "Interface uvicorn binds to.",
     "PORT": "Port uvicorn listens on (1 to 65535).",
@@ -91,6 +91,10 @@ SETTING_MEANINGS = {
     "LOG_FORMAT": "`text` for people, `json` for one JSON object per line.",
     "FIRST_ADMIN_EMAIL": "Email of the administrator `scripts/seed.py` creates.",
     "FIRST_ADMIN_PASSWORD": "Password of that administrator; must be changed in production.",
+    "MAX_REQUEST_BODY_BYTES": "Largest request body accepted (1 MiB); a larger one gets 413, "
+    "unread.",
+    "HSTS_ENABLED": "Send `Strict-Transport-Security` on every response; only when clients "
+    "reach the API over HTTPS alone.",
 }
 
 

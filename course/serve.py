@@ -87,7 +87,7 @@ def serve(project: Path, uvicorn_args: Sequence[str], say: Callable[[str], None]
         return 2
     if not prepare_database(project, say):
         return 1
-    args = ["-m", "uvicorn", "app.main:app", *uvicorn_args]
+    args = ["-m", "uvicorn", "app.main:app", "--no-server-header", *uvicorn_args]
     say("$ python " + " ".join(args))
     os.chdir(project)
     os.execve(sys.executable, [sys.executable, *args], project_environment(project))

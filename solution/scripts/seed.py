@@ -3,7 +3,8 @@
     python -m scripts.seed            # the admin (FIRST_ADMIN_EMAIL, FIRST_ADMIN_PASSWORD)
     python -m scripts.seed --demo 25  # ... and demo001@example.com ... demo025@example.com
 
-Existing users are left exactly as they are, so a second run changes nothing.
+Existing users are left exactly as they are, so a second run changes nothing. With
+ENVIRONMENT=production, --demo is refused: the demo users' password is published.
 """
 
 import argparse
@@ -88,7 +89,11 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.demo < 0:
         parser.error("--demo must be 0 or more")
-    setup_logging(get_settings())
+    settings = get_settings()
+    if args.demo and settings.ENVIRONMENT == "production":
+        # Every demo user has DEMO_PASSWORD, published in this file: never in production.
+        parser.error("--demo is refused in production: demo users share a published password")
+    setup_logging(settings)
     database = DatabaseManager()
     try:
         await database.connect()

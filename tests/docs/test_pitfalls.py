@@ -154,7 +154,11 @@ PITFALLS: dict[str, tuple[str, ...]] = {
     "`BaseHTTPMiddleware`": (
         "tests/docs/test_basehttp_middleware.py::test_basehttpmiddleware_pitfall",
     ),
+    "an exception raised while FastAPI reads the body": (
+        "test_fastapi_turns_an_exception_from_receive_into_a_400_unless_it_is_an_http_exception",
+    ),
     # docs/steps/08-migrations-delivery.md
+    "uvicorn names itself": ("test_uvicorn_sends_its_server_header_unless_told_not_to",),
     "a synchronous migration setup for an async app": (
         "test_a_plain_postgresql_url_selects_a_driver_the_project_does_not_install",
         "test_alembic_has_an_async_template_and_the_url_is_written_once",
@@ -450,6 +454,8 @@ def test_production_settings_refuse_development_secrets_and_open_cors() -> None:
         ({"JWT_REFRESH_SECRET_KEY": config.DEFAULT_JWT_REFRESH_SECRET_KEY},
          "JWT_REFRESH_SECRET_KEY"),
         ({"CORS_ORIGINS": ["*"], "CORS_ALLOW_CREDENTIALS": True}, "CORS_ORIGINS"),
+        ({"FIRST_ADMIN_PASSWORD": config.DEFAULT_FIRST_ADMIN_PASSWORD}, "FIRST_ADMIN_PASSWORD"),
+        ({"DEBUG": True}, "DEBUG"),
     ]  # fmt: skip
     for change, setting in unsafe:
         with pytest.raises(ValidationError) as refused:
@@ -1316,3 +1322,76 @@ def test_sqlite_cannot_alter_a_column_and_batch_mode_copies() -> None:
     assert "ALTER TABLE users ALTER COLUMN name TYPE VARCHAR(100)" in sql
     assert "ALTER TABLE users ALTER COLUMN name SET NOT NULL" in sql
     assert "_alembic_tmp" not in sql
+
+
+# --- step 7: the body limit -----------------------------------------------------------
+
+
+def test_fastapi_turns_an_exception_from_receive_into_a_400_unless_it_is_an_http_exception() -> (
+    None
+):
+    from starlette.exceptions import HTTPException
+
+    class TooLarge(Exception):
+        pass
+
+    class TooLargeHTTP(HTTPException):
+        def __init__(self) -> None:
+            super().__init__(status_code=413, detail="too large")
+
+    def raising(error: type[Exception]) -> Any:
+        class Middleware:
+            """Raises `error` from receive, as a counting body limit would."""
+
+            def __init__(self, app: Any) -> None:
+                self.app = app
+
+            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+                async def receive_and_raise() -> Any:
+                    await receive()
+                    raise error()
+
+                await self.app(scope, receive_and_raise, send)
+
+        return Middleware
+
+    async def status_of(error: type[Exception]) -> tuple[int, Any]:
+        app = FastAPI()
+
+        class Item(BaseModel):
+            name: str
+
+        @app.post("/items")
+        async def create(item: Item) -> dict[str, str]:
+            return {"name": item.name}
+
+        app.add_middleware(raising(error))
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            response = await http.post("/items", json={"name": "x"})
+        return response.status_code, response.json()
+
+    status, body = asyncio.run(status_of(TooLarge))
+    assert (status, body) == (400, {"detail": "There was an error parsing the body"})
+    assert asyncio.run(status_of(TooLargeHTTP)) == (413, {"detail": "too large"})
+
+
+# --- step 8: delivery ----------------------------------------------------------------
+
+
+def test_uvicorn_sends_its_server_header_unless_told_not_to() -> None:
+    import uvicorn
+    from click.testing import CliRunner
+    from uvicorn.main import main as command_line
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # never called
+        raise AssertionError
+
+    default = uvicorn.Config(app)
+    default.load()
+    assert (b"server", b"uvicorn") in default.encoded_headers
+    quiet = uvicorn.Config(app, server_header=False)
+    quiet.load()
+    assert b"server" not in dict(quiet.encoded_headers)
+    # The command line's switch for it.
+    assert "--no-server-header" in CliRunner().invoke(command_line, ["--help"]).output

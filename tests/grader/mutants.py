@@ -125,6 +125,21 @@ GET_LIVE_USER_IN_TWO_QUERIES = """        live = await self.session.scalar(
         )
 """
 # --- end of the session mutants' text -----------------------------------------------------
+# The app service's environment in docker/docker-compose.yml.
+COMPOSE_ENVIRONMENT = (
+    "    environment:\n"
+    "      DATABASE_URL: postgresql+asyncpg://app:app@db:5432/app\n"
+    "      JWT_SECRET_KEY: ${JWT_SECRET_KEY:?set JWT_SECRET_KEY to a random secret of 32+ "
+    "characters}\n"
+    "      JWT_REFRESH_SECRET_KEY: ${JWT_REFRESH_SECRET_KEY:?set JWT_REFRESH_SECRET_KEY to "
+    "another random secret of 32+ characters}\n"
+    "      FIRST_ADMIN_PASSWORD: ${FIRST_ADMIN_PASSWORD:?set FIRST_ADMIN_PASSWORD, the first "
+    "admin's password}\n"
+)
+
+SECURITY_HEADERS_LINE = (
+    "    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.HSTS_ENABLED)\n"
+)
 
 MUTANTS = [
     Mutant("requires-python excludes the course's Python", 1, (
@@ -134,6 +149,9 @@ MUTANTS = [
     Mutant("production accepts equal JWT secrets", 2, (
         ("app/core/config.py", "if self.JWT_SECRET_KEY == self.JWT_REFRESH_SECRET_KEY:",
          "if False:"),)),
+    Mutant("production accepts DEBUG", 2, (
+        ("app/core/config.py", "        if self.DEBUG:\n", "        if False:\n"),),
+        fails=("test_production_refuses_unsafe_setting_naming_it",)),
     Mutant("production accepts the default admin password", 2, (
         ("app/core/config.py",
          "if self.FIRST_ADMIN_PASSWORD.get_secret_value() == DEFAULT_FIRST_ADMIN_PASSWORD:",
@@ -431,6 +449,41 @@ MUTANTS = [
         ("app/middleware/request_id.py", "\n\nclass RequestIDMiddleware:",
          BASE_HTTP_COMPLETE + "\n\nclass _Pure:"),
     )),
+    Mutant("body limit trusts Content-Length alone", 7, (
+        ("app/middleware/body_limit.py", 'received += len(message.get("body", b""))',
+         "received += 0"),),
+        fails=("test_a_streamed_body_is_refused_when_it_crosses_the_limit",)),
+    Mutant("body limit reads the body before refusing", 7, (
+        ("app/middleware/body_limit.py", "if length is not None and length > limit:",
+         "if False:"),),
+        fails=("test_a_declared_length_over_the_limit_is_refused_before_reading",)),
+    Mutant("body limit refuses a body of exactly the limit", 7, (
+        ("app/middleware/body_limit.py", "if length is not None and length > limit:",
+         "if length is not None and length >= limit:"),
+        ("app/middleware/body_limit.py", "if received > limit:", "if received >= limit:"),),
+        fails=("test_a_body_of_exactly_the_limit_is_accepted",)),
+    Mutant("body limit ignores MAX_REQUEST_BODY_BYTES", 7, (
+        ("app/main.py", "max_body_bytes=settings.MAX_REQUEST_BODY_BYTES",
+         "max_body_bytes=1048576"),),
+        fails=("test_the_limit_is_max_request_body_bytes",)),
+    Mutant("security headers inside CORS and the body limit", 7, (
+        ("app/main.py", SECURITY_HEADERS_LINE, ""),
+        ("app/main.py", "    register_exception_handlers(app)\n",
+         "    register_exception_handlers(app)\n" + SECURITY_HEADERS_LINE),),
+        fails=("test_every_response_carries_the_security_headers",)),
+    Mutant("HSTS always on", 7, (
+        ("app/middleware/security_headers.py", "        if hsts:\n", "        if True:\n"),),
+        fails=("test_every_response_carries_the_security_headers",)),
+    Mutant("auth responses cacheable", 7, (
+        ("app/api/v1/auth_router.py", "dependencies=[Depends(no_store)]", "dependencies=[]"),),
+        fails=("test_login_and_refresh_answer_cache_control_no_store",)),
+    Mutant("first admin's default password not checked at start", 7, (
+        ("app/main.py", "        await refuse_default_admin_password(database, settings)\n", ""),),
+        fails=("test_production_refuses_to_start_while_the_first_admin_has_the_default_password",)),
+    Mutant("production refuses to start whatever the admin's password", 7, (
+        ("app/main.py", "    if admin is not None and await verify_password(",
+         "    if True or admin is not None and await verify_password("),),
+        fails=("test_production_starts_once_the_first_admin_password_is_not_the_default",)),
     Mutant("alembic ignores the app settings", 8, (
         ("alembic/env.py", "or get_settings().DATABASE_URL",
          'or "sqlite+aiosqlite:///./elsewhere.db"'),)),
@@ -441,11 +494,30 @@ MUTANTS = [
          "    CMD curl -f http://127.0.0.1:8000/api/v1/health || exit 0"),)),
     Mutant("compose app without the compose database's URL", 8, (
         ("docker/docker-compose.yml",
-         "    environment:\n      DATABASE_URL: postgresql+asyncpg://app:app@db:5432/app\n", ""),)),
+         "      DATABASE_URL: postgresql+asyncpg://app:app@db:5432/app\n", ""),)),
     Mutant("seed main() does nothing", 8, (
         ("scripts/seed.py", "    args = parser.parse_args(argv)\n",
          "    args = parser.parse_args(argv)\n    return 0\n"),),
         fails=("test_seed_script_runs", "test_seed_run_twice_changes_nothing")),
+    Mutant("image runs in development", 8, (
+        ("docker/Dockerfile", "    LOG_FORMAT=json \\\n    ENVIRONMENT=production\n",
+         "    LOG_FORMAT=json\n"),),
+        fails=("test_the_image_runs_in_production",)),
+    Mutant("compose falls back to a published JWT secret", 8, (
+        ("docker/docker-compose.yml",
+         "${JWT_SECRET_KEY:?set JWT_SECRET_KEY to a random secret of 32+ characters}",
+         "${JWT_SECRET_KEY:-dev-only-access-secret-change-me}"),),
+        fails=("test_compose_requires_the_secrets_instead_of_defaults",)),
+    Mutant("container's uvicorn names itself", 8, (
+        ("docker/entrypoint.sh", "--no-access-log --no-server-header", "--no-access-log"),),
+        fails=("test_the_server_sends_no_server_header",)),
+    Mutant("make dev sends the server header", 8, (
+        ("Makefile", "--reload --no-server-header", "--reload"),),
+        fails=("test_make_dev_serves_without_the_server_header",)),
+    Mutant("seed creates demo users in production", 8, (
+        ("scripts/seed.py", 'if args.demo and settings.ENVIRONMENT == "production":',
+         "if False:"),),
+        fails=("test_seed_refuses_demo_users_in_production",)),
     Mutant("seed is not idempotent", 8, (
         ("scripts/seed.py", "if await users.email_exists(email):\n        return False",
          "if False:\n        return False"),)),

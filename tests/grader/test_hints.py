@@ -110,9 +110,10 @@ def test_a_database_that_cannot_be_opened_points_at_database_url(tmp_path: Path)
 
 def test_step_7_hints_say_why(tmp_path: Path) -> None:
     logging, request_id = "RequestLoggingMiddleware)\n", "RequestIDMiddleware)\n"
+    headers = "    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.HSTS_ENABLED)\n"
     target = edited_solution("request id inside the request log", (
-        ("app/main.py", f"add_middleware({logging}    app.add_middleware({request_id}",
-         f"add_middleware({request_id}    app.add_middleware({logging}"),
+        ("app/main.py", f"add_middleware({logging}{headers}    app.add_middleware({request_id}",
+         f"add_middleware({request_id}{headers}    app.add_middleware({logging}"),
         ("app/middleware/request_id.py",
          "if incoming is not None and VALID_REQUEST_ID.fullmatch(incoming):", "if incoming:"),
     ), tmp_path / "submission")  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tests.grader.mutants import (
+    COMPOSE_ENVIRONMENT,
     HEALTHCHECK_COMMAND,
     ROTATE_IN_ONE_UPDATE,
     SESSION_MODEL,
@@ -121,8 +122,52 @@ VARIANTS = [
         ("docker/Dockerfile", HEALTHCHECK_COMMAND,
          "    CMD python -c \"import urllib.request; urllib.request.urlopen("
          "'http://localhost:8000/api/v1/health', timeout=4)\" || exit 1"),
-        ("docker/docker-compose.yml",
-         "    environment:\n      DATABASE_URL: postgresql+asyncpg://app:app@db:5432/app\n",
-         "    environment:\n      - DATABASE_URL=postgresql+asyncpg://app:app@db:5432/app\n"),
+        # The environment as a list; `${VAR?message}` refuses an unset variable too.
+        ("docker/docker-compose.yml", COMPOSE_ENVIRONMENT,
+         "    environment:\n"
+         "      - DATABASE_URL=postgresql+asyncpg://app:app@db:5432/app\n"
+         "      - JWT_SECRET_KEY=${JWT_SECRET_KEY?set JWT_SECRET_KEY}\n"
+         "      - JWT_REFRESH_SECRET_KEY=${JWT_REFRESH_SECRET_KEY?set JWT_REFRESH_SECRET_KEY}\n"
+         "      - FIRST_ADMIN_PASSWORD=${FIRST_ADMIN_PASSWORD:?}\n"),
+        # The legacy `ENV KEY value` form, and uvicorn's options before the app.
+        ("docker/Dockerfile", "    LOG_FORMAT=json \\\n    ENVIRONMENT=production\n",
+         "    LOG_FORMAT=json\nENV ENVIRONMENT production\n"),
+        ("docker/entrypoint.sh", "exec uvicorn app.main:app --host",
+         "exec uvicorn --no-server-header app.main:app --host"),
+        ("docker/entrypoint.sh", "--no-access-log --no-server-header", "--no-access-log"),
+    )),
+    # Cache-Control set by each auth endpoint itself, the security headers appended to the
+    # raw header list, the body limit counting in a class of its own.
+    Variant("no-store per endpoint and headers written another way", 7, (
+        ("app/api/v1/auth_router.py",
+         "router = APIRouter(prefix=\"/auth\", tags=[\"auth\"], dependencies=[Depends(no_store)])",
+         "router = APIRouter(prefix=\"/auth\", tags=[\"auth\"])"),
+        ("app/api/v1/auth_router.py",
+         "    form: Annotated[OAuth2PasswordRequestForm, Depends()], "
+         "auth_service: AuthServiceDep\n",
+         "    form: Annotated[OAuth2PasswordRequestForm, Depends()],\n"
+         "    auth_service: AuthServiceDep,\n"
+         "    response: Response,\n"),
+        ("app/api/v1/auth_router.py",
+         "    return await auth_service.login(form.username, form.password)\n",
+         '    response.headers["Cache-Control"] = "no-store"\n'
+         "    return await auth_service.login(form.username, form.password)\n"),
+        ("app/api/v1/auth_router.py",
+         "async def refresh(data: RefreshRequest, auth_service: AuthServiceDep) -> TokenResponse:\n"
+         '    """Exchange a valid refresh token for a new token pair."""\n',
+         "async def refresh(\n"
+         "    data: RefreshRequest, auth_service: AuthServiceDep, response: Response\n"
+         ") -> TokenResponse:\n"
+         '    """Exchange a valid refresh token for a new token pair."""\n'
+         '    response.headers["Cache-Control"] = "no-store"\n'),
+        ("app/middleware/security_headers.py",
+         "                headers = MutableHeaders(scope=message)\n"
+         "                for name, value in self.headers.items():\n"
+         "                    headers.setdefault(name, value)  # a route may choose its own\n",
+         "                message[\"headers\"] = [\n"
+         "                    *message.get(\"headers\", []),\n"
+         "                    *((k.lower().encode(), v.encode())\n"
+         "                      for k, v in self.headers.items()),\n"
+         "                ]\n"),
     )),
 ]  # fmt: skip

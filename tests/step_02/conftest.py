@@ -27,6 +27,7 @@ SETTING_GROUPS: dict[str, list[str]] = {
             "JWT_AUDIENCE", "JWT_LEEWAY_SECONDS", "SESSION_LIFETIME_DAYS"],
     "cors": ["CORS_ORIGINS", "CORS_ALLOW_CREDENTIALS", "CORS_ALLOW_METHODS", "CORS_ALLOW_HEADERS"],
     "logging": ["LOG_LEVEL", "LOG_FORMAT"],
+    "http": ["MAX_REQUEST_BODY_BYTES", "HSTS_ENABLED"],
 }  # fmt: skip
 ALL_SETTINGS = [name for names in SETTING_GROUPS.values() for name in names]
 # Settings of later steps that the grader also keeps out of the environment.

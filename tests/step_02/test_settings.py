@@ -64,6 +64,8 @@ KINDS: dict[str, tuple[str, Any]] = {
     "CORS_ALLOW_HEADERS": ("a list of strings", is_str_list),
     "LOG_LEVEL": ("a string", lambda v: isinstance(plain(v), str)),
     "LOG_FORMAT": ("a string", lambda v: isinstance(plain(v), str)),
+    "MAX_REQUEST_BODY_BYTES": ("a positive int", lambda v: is_int(v) and v >= 1),
+    "HSTS_ENABLED": ("a bool", lambda v: isinstance(v, bool)),
 }  # fmt: skip
 
 
@@ -147,6 +149,8 @@ def test_settings_group_has_every_setting_with_a_sensible_type(clean_env: Path, 
         ("DATABASE_URL", "sqlite+aiosqlite:///./app.db"),
         ("API_V1_PREFIX", "/api/v1"),
         ("JWT_ALGORITHM", "HS256"),
+        ("MAX_REQUEST_BODY_BYTES", "1048576"),
+        ("HSTS_ENABLED", "False"),
     ],
 )
 def test_setting_default(clean_env: Path, name: str, expected: str) -> None:
@@ -323,6 +327,7 @@ PRODUCTION_REFUSALS = {
     "refresh secret equal to the access secret": (
         {"JWT_REFRESH_SECRET_KEY": GOOD_ACCESS_SECRET}, "JWT_REFRESH_SECRET_KEY"),
     "default first admin password": ({"FIRST_ADMIN_PASSWORD": None}, "FIRST_ADMIN_PASSWORD"),
+    "debug mode": ({"DEBUG": "true"}, "DEBUG"),
 }  # fmt: skip
 
 

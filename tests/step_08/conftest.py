@@ -60,6 +60,13 @@ ADMIN_EMAIL = "seed-admin@example.com"
 ADMIN_PASSWORD = "grader-seed-admin-password-42"
 USER_PASSWORD = "grader-run-verify-password-1"
 DEMO_USERS = 3
+# Production settings the settings accept: the seed script must still refuse --demo.
+PRODUCTION_SETTINGS = {
+    "ENVIRONMENT": "production",
+    "DEBUG": "false",
+    "JWT_SECRET_KEY": "grader-production-access-secret-" + "a" * 16,
+    "JWT_REFRESH_SECRET_KEY": "grader-production-refresh-secret-" + "b" * 16,
+}
 
 
 # --- subprocesses -----------------------------------------------------------------------
@@ -350,12 +357,15 @@ def alembic_job(workshop: Workshop) -> Callable[[], dict[str, Any]]:
 
 @dataclass
 class SeedRuns:
-    """Two runs of the seed script on one database, and the users after each."""
+    """Two runs of the seed script on one database, and the users after each; then a run
+    with ENVIRONMENT=production on an empty database, and its users."""
 
     first: Completed
     after_first: list[dict[str, Any]]
     second: Completed
     after_second: list[dict[str, Any]]
+    production: Completed | None = None  # None: not run (the first run hung)
+    after_production: list[dict[str, Any]] = field(default_factory=list)
 
 
 def seed_job(workshop: Workshop, metadata: MetaData) -> Callable[[], SeedRuns]:
@@ -373,7 +383,15 @@ def seed_job(workshop: Workshop, metadata: MetaData) -> Callable[[], SeedRuns]:
         if first.returncode is None:  # it hangs: do not wait for it twice
             return SeedRuns(first, after_first, first, after_first)
         second = workshop.run(args, env)
-        return SeedRuns(first, after_first, second, read_users(url))
+        after_second = read_users(url)
+        production_url = workshop.databases.create("seed-production")
+        create_tables(production_url, metadata, tables)
+        production = workshop.run(
+            args, env | PRODUCTION_SETTINGS | {"DATABASE_URL": production_url}
+        )
+        return SeedRuns(
+            first, after_first, second, after_second, production, read_users(production_url)
+        )
 
     return work
 

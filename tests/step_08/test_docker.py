@@ -251,6 +251,45 @@ def test_a_failed_migration_stops_the_container(project: Project) -> None:
     )
 
 
+def image_environment(project: Project) -> dict[str, str]:
+    """The variables the final stage's ENV instructions set (`K=v K2=v2` or `K v`)."""
+    found: dict[str, str] = {}
+    for instruction, arguments in final_stage(project):
+        if instruction != "ENV":
+            continue
+        try:
+            words = shlex.split(arguments)
+        except ValueError:
+            continue
+        if words and "=" not in words[0]:
+            found[words[0]] = " ".join(words[1:])  # the legacy form: ENV KEY value
+            continue
+        found.update(word.split("=", 1) for word in words if "=" in word)  # type: ignore[misc]
+    return found
+
+
+@pytest.mark.grade("D18", 1)
+def test_the_image_runs_in_production(project: Project) -> None:
+    value = image_environment(project).get("ENVIRONMENT")
+    found = "no ENVIRONMENT" if value is None else f"ENVIRONMENT={value!r}"
+    assert value == "production", (
+        "expected the final stage to set ENV ENVIRONMENT=production: an image is what runs in "
+        f"production, and there the settings refuse development secrets and DEBUG; found {found}"
+    )
+
+
+@pytest.mark.grade("D18", 1)
+def test_the_server_sends_no_server_header(project: Project) -> None:
+    sequence = start_sequence(project)
+    server = SERVER.search(sequence)
+    assert server, f"expected the container to start uvicorn, found: {sequence.strip()[:200]}"
+    command = re.split(r"(?<!\\)\n", sequence[server.start() :], maxsplit=1)[0]
+    assert "--no-server-header" in command or "server_header=False" in command, (
+        "expected the container's uvicorn to drop its `server` header (--no-server-header): "
+        f"it tells an attacker what serves the API, found: {command.strip()[:200]}"
+    )
+
+
 def compose_file(project: Project) -> str:
     return next((name for name in COMPOSE_FILES if project.exists(name)), COMPOSE_FILES[0])
 
@@ -416,4 +455,29 @@ def test_compose_app_connects_to_postgres_with_asyncpg(project: Project) -> None
         f"expected DATABASE_URL of {name} ({source}) to name the {db_name} service with the "
         f"async driver, postgresql+asyncpg://…@{db_name}/… (inside compose the host is the "
         f"service's name), found {parsed.render_as_string(hide_password=True)!r}"
+    )
+
+
+REQUIRED_IN_COMPOSE = ["JWT_SECRET_KEY", "JWT_REFRESH_SECRET_KEY", "FIRST_ADMIN_PASSWORD"]
+
+
+def required_variable(value: str, name: str) -> bool:
+    """Whether `value` is `${name:?message}` (or `${name?message}`): compose refuses to
+    start when the variable is not set, instead of using a default."""
+    return re.fullmatch(rf"\s*\$\{{{re.escape(name)}:?\?[^}}]*\}}\s*", value) is not None
+
+
+@pytest.mark.grade("D18", 2)
+def test_compose_requires_the_secrets_instead_of_defaults(project: Project) -> None:
+    name, app = app_service(compose(project))
+    given = environment(app)
+    wrong = {
+        variable: given.get(variable, "not set")
+        for variable in REQUIRED_IN_COMPOSE
+        if not required_variable(given.get(variable, ""), variable)
+    }
+    assert not wrong, (
+        f"expected the {name} service to require {', '.join(REQUIRED_IN_COMPOSE)} under "
+        "environment:, each as ${NAME:?a message saying what to set}, so that compose refuses "
+        f"to start without them rather than run on a published default, found {wrong}"
     )

@@ -141,3 +141,12 @@ def test_make_target_runs_the_right_tool(work_copy: Path, target: str) -> None:
     assert re.search(pattern, commands), (
         f"expected `make {target}` to run {example}, found: {commands.strip()[:200] or 'nothing'}"
     )
+
+
+@pytest.mark.grade("D19", 1)
+def test_make_dev_serves_without_the_server_header(work_copy: Path) -> None:
+    commands = recipe(work_copy, "dev")
+    assert "--no-server-header" in commands.split(), (
+        "expected `make dev` to start uvicorn with --no-server-header, as the container does: "
+        f"uvicorn otherwise names itself in every response, found: {commands.strip()[:200]}"
+    )

@@ -124,3 +124,23 @@ def test_seed_run_twice_changes_nothing(project: Project, seed_runs: SeedRuns) -
         f"{len(after)} rows"
         + ("" if len(after) != len(before) else " of which some values changed")
     )
+
+
+@pytest.mark.grade("seed", 1)
+def test_seed_refuses_demo_users_in_production(project: Project, seed_runs: SeedRuns) -> None:
+    seeded_admin(project, seed_runs)  # the script seeds at all: refusing is not failing
+    run = seed_runs.production
+    assert run is not None, "expected a run with ENVIRONMENT=production, found none"
+    command = f"`python -m scripts.seed --demo {DEMO_USERS}` with ENVIRONMENT=production"
+    assert run.returncode not in (0, None), (
+        f"expected {command} to refuse (exit non-zero): every demo user has a published "
+        f"password, found it {'succeeded' if run.returncode == 0 else 'hung'}"
+    )
+    written = emails(seed_runs.after_production)
+    assert not written, (
+        f"expected {command} to write nothing (refuse before connecting), found {written}"
+    )
+    output = (run.stdout + run.stderr).lower()
+    assert "production" in output and "demo" in output, (
+        f"expected {command} to say why it refuses (--demo in production), found: {run.tail()}"
+    )

@@ -26,7 +26,7 @@ class Run:
     stderr: str
 
 
-async def run_seed(database_url: str, *args: str) -> Run:
+async def run_seed(database_url: str, *args: str, **settings: str) -> Run:
     """Run `python -m scripts.seed` in the solution folder against `database_url`."""
     env = {
         **os.environ,
@@ -34,6 +34,7 @@ async def run_seed(database_url: str, *args: str) -> Run:
         "FIRST_ADMIN_EMAIL": ADMIN_EMAIL,
         "FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "LOG_FORMAT": "text",
+        **settings,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -119,3 +120,29 @@ async def test_seed_rejects_a_negative_demo_count_with_a_usage_error(tmp_path: P
     assert "usage:" in run.stderr
     assert "--demo must be 0 or more" in run.stderr
     assert not database_file.exists()
+
+
+PRODUCTION = {
+    "ENVIRONMENT": "production",
+    "DEBUG": "false",
+    "JWT_SECRET_KEY": "a" * 40,
+    "JWT_REFRESH_SECRET_KEY": "b" * 40,
+    "CORS_ORIGINS": "https://app.example.com",
+}
+
+
+async def test_seed_refuses_demo_users_in_production_and_writes_nothing(
+    database: DatabaseManager, database_url: str
+) -> None:
+    run = await run_seed(database_url, "--demo", "3", **PRODUCTION)
+    assert run.returncode == 2, run.output
+    assert "--demo is refused in production" in run.stderr
+    assert await all_users(database) == {}
+
+
+async def test_seed_creates_the_admin_alone_in_production(
+    database: DatabaseManager, database_url: str
+) -> None:
+    run = await run_seed(database_url, **PRODUCTION)
+    assert run.returncode == 0, run.output
+    assert sorted(await all_users(database)) == ["seed.admin@example.com"]

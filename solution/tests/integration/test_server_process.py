@@ -57,7 +57,16 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
         "ENVIRONMENT": "staging",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)],
+        # As docker/entrypoint.sh serves it: uvicorn names itself in no `server` header.
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--port",
+            str(port),
+            "--no-server-header",
+        ],
         cwd=tmp_path,  # no stray .env, and proof that the app does not depend on its cwd
         env={**env, "PYTHONPATH": str(SOLUTION_DIR)},
         stdout=subprocess.PIPE,
@@ -87,6 +96,8 @@ def test_server_process_serves_health_auth_and_crud_with_json_logs(server: Serve
         assert health.status_code == 200
         assert health.json()["status"] == "healthy"
         assert health.headers["X-Request-ID"] == "verify-1"
+        assert "server" not in health.headers
+        assert health.headers["X-Content-Type-Options"] == "nosniff"
         assert http.get("/health/ready").json() == {"status": "ready", "database": "ok"}
 
         email = "run-and-verify@example.com"
@@ -124,3 +135,20 @@ def test_server_process_serves_health_auth_and_crud_with_json_logs(server: Serve
     output = "\n".join(lines)
     for secret in (PASSWORD, tokens["access_token"], tokens["refresh_token"], "$argon2"):
         assert secret not in output
+
+
+def test_server_process_refuses_a_streamed_body_over_the_limit(server: Server) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(64):  # 2 MiB in all, no Content-Length: chunked
+            yield b" " * 32768
+
+    with httpx.Client(base_url=server.base_url + API, timeout=10) as http:
+        response = http.post(
+            "/auth/register", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413, response.text
+        assert response.json()["request_id"] == response.headers["X-Request-ID"]
+        assert "server" not in response.headers
+        declared = http.post("/auth/register", content=b" " * (1048576 + 1))
+        assert declared.status_code == 413, declared.text
+        assert http.get("/health").status_code == 200  # and the server serves on

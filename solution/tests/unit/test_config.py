@@ -79,6 +79,8 @@ def test_defaults_without_environment_or_env_file() -> None:
     assert settings.DB_POOL_TIMEOUT == 30.0
     assert settings.CORS_ORIGINS == ["http://localhost:3000"]
     assert settings.CORS_ALLOW_CREDENTIALS is True
+    assert settings.MAX_REQUEST_BODY_BYTES == 1048576
+    assert settings.HSTS_ENABLED is False
 
 
 def test_secrets_are_hidden_in_repr() -> None:
@@ -236,6 +238,8 @@ def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
         ("ENVIRONMENT", "moon"),
         ("JWT_ALGORITHM", "none"),
         ("DB_POOL_SIZE", "0"),
+        ("MAX_REQUEST_BODY_BYTES", "0"),
+        ("HSTS_ENABLED", "maybe"),
         ("API_V1_PREFIX", "api/v1"),
         ("API_V1_PREFIX", "/api/v1/"),
     ],
@@ -286,6 +290,18 @@ def test_production_refuses_wildcard_cors_with_credentials() -> None:
 
 def test_production_allows_wildcard_cors_without_credentials() -> None:
     assert production(CORS_ORIGINS=["*"], CORS_ALLOW_CREDENTIALS=False).CORS_ORIGINS == ["*"]
+
+
+def test_production_refuses_debug_naming_it() -> None:
+    with pytest.raises(ValidationError, match="DEBUG must be false in production"):
+        production(DEBUG=True)
+
+
+def test_production_refuses_debug_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"ENVIRONMENT": "production", "DEBUG": "true"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match="DEBUG"):
+        production(ENVIRONMENT="production")
 
 
 def test_production_guard_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

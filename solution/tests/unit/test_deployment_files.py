@@ -122,6 +122,12 @@ def test_container_runs_migrations_then_execs_the_server() -> None:
         i for i, line in enumerate(commands) if line.startswith("exec uvicorn app.main:app")
     )
     assert migrate < serve
+    assert "--no-server-header" in commands[serve].split()
+
+
+def test_the_image_runs_in_production() -> None:
+    env = " ".join(arguments for instruction, arguments in final_stage() if instruction == "ENV")
+    assert re.search(r"(^|\s)ENVIRONMENT=production(\s|$)", env)
 
 
 # --- docker-compose.yml ----------------------------------------------------------------
@@ -177,6 +183,17 @@ def test_compose_app_starts_after_a_healthy_db_and_connects_with_asyncpg(
     assert url.database == db_env["POSTGRES_DB"]
 
 
+@pytest.mark.parametrize(
+    "name", ["JWT_SECRET_KEY", "JWT_REFRESH_SECRET_KEY", "FIRST_ADMIN_PASSWORD"]
+)
+def test_compose_requires_the_secrets_instead_of_a_default(
+    compose: dict[str, Any], name: str
+) -> None:
+    # ${NAME:?message}: compose stops with the message when NAME is unset or empty.
+    value = environment_of(compose["services"]["app"])[name]
+    assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", value), value
+
+
 def test_compose_builds_the_app_from_the_dockerfile(compose: dict[str, Any]) -> None:
     build = compose["services"]["app"]["build"]
     context = (COMPOSE_FILE.parent / build["context"]).resolve()
@@ -215,6 +232,12 @@ def run_make(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def test_make_dev_serves_without_the_server_header() -> None:
+    result = run_make("-n", "dev")
+    assert result.returncode == 0, result.stderr
+    assert "--no-server-header" in result.stdout.split()
 
 
 def test_make_dry_run_of_help_succeeds() -> None:

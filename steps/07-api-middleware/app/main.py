@@ -5,9 +5,13 @@ and the versioned API into one FastAPI app; `app` is the instance uvicorn serves
 """
 
 # TODO(step 7): in create_app(), after register_exception_handlers(app), add the
-# middleware: CORS (add_cors_middleware), request logging and request id.
-# Middleware added last runs first: the request id must be outermost, so that
-# every log line and every response carries it.
+# middleware: the body limit (BodyLimitMiddleware, MAX_REQUEST_BODY_BYTES), CORS
+# (add_cors_middleware), request logging, the security headers
+# (SecurityHeadersMiddleware, HSTS_ENABLED) and the request id. Middleware added last
+# runs first: the request id must be outermost, so that every log line and every
+# response carries it; the security headers outside CORS and the body limit, so that
+# preflights and 413s carry them. In the lifespan, after connecting the database,
+# await refuse_default_admin_password(database, settings) (below).
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +22,27 @@ from app.core.config import Settings, get_settings
 from app.core.database import DatabaseManager, database_manager
 from app.core.logging import setup_logging
 from app.middleware.error_handler import register_exception_handlers
+
+# TODO(step 7): what refuse_default_admin_password (below) needs; merge these
+# imports into yours.
+from loguru import logger
+
+from app.core.config import DEFAULT_FIRST_ADMIN_PASSWORD
+from app.core.security import verify_password
+from app.middleware.error_handler import DATABASE_UNAVAILABLE
+from app.repository.user_repository import UserRepository
+
+
+async def refuse_default_admin_password(database: DatabaseManager, settings: Settings) -> None:
+    """In production, refuse to start while the first admin has the default password.
+
+    The settings refuse a default FIRST_ADMIN_PASSWORD, but an admin seeded before it
+    was changed keeps the published password in the database. Only the stored hash
+    tells: it is checked against the default. No such user is fine; so is a database
+    that does not answer now (logged): the app starts and serves once it is back.
+    """
+    # TODO(step 7): only in production: look up FIRST_ADMIN_EMAIL with UserRepository; raise an error naming FIRST_ADMIN_PASSWORD if verify_password(DEFAULT_FIRST_ADMIN_PASSWORD, its hash); log and return if the database is unavailable (DATABASE_UNAVAILABLE)
+    raise NotImplementedError
 
 
 def create_app(

@@ -8,15 +8,48 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from loguru import logger
 
 from app.api.v1.router import api_v1_router
-from app.core.config import Settings, get_settings
+from app.core.config import DEFAULT_FIRST_ADMIN_PASSWORD, Settings, get_settings
 from app.core.database import DatabaseManager, database_manager
 from app.core.logging import setup_logging
+from app.core.security import verify_password
+from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.cors import add_cors_middleware
-from app.middleware.error_handler import register_exception_handlers
+from app.middleware.error_handler import DATABASE_UNAVAILABLE, register_exception_handlers
 from app.middleware.logging import RequestLoggingMiddleware
 from app.middleware.request_id import RequestIDMiddleware
+from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.repository.user_repository import UserRepository
+
+
+async def refuse_default_admin_password(database: DatabaseManager, settings: Settings) -> None:
+    """In production, refuse to start while the first admin has the default password.
+
+    The settings refuse a default FIRST_ADMIN_PASSWORD, but an admin seeded before it
+    was changed keeps the published password in the database. Only the stored hash
+    tells: it is checked against the default. No such user is fine; so is a database
+    that does not answer now (logged): the app starts and serves once it is back.
+    """
+    if settings.ENVIRONMENT != "production":
+        return
+    try:
+        async with database.get_session() as session:
+            admin = await UserRepository(session).get_by_email(settings.FIRST_ADMIN_EMAIL)
+    except DATABASE_UNAVAILABLE as exc:
+        logger.warning(
+            "First admin not checked, the database is unavailable: {}", type(exc).__name__
+        )
+        return
+    if admin is not None and await verify_password(
+        DEFAULT_FIRST_ADMIN_PASSWORD, admin.password_hash
+    ):
+        raise RuntimeError(
+            f"FIRST_ADMIN_PASSWORD: the first admin ({settings.FIRST_ADMIN_EMAIL}) still has "
+            "the development default password in the database; change that user's password "
+            "before starting in production"
+        )
 
 
 def create_app(
@@ -38,6 +71,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.connect()
+        await refuse_default_admin_password(database, settings)
         try:
             yield
         finally:
@@ -56,11 +90,15 @@ def create_app(
     )
     app.state.database = database
 
-    # Middleware added last runs first: request id, then logging, then CORS, then
-    # the catch-all for unexpected errors (added by register_exception_handlers).
+    # Middleware added last runs first: request id, security headers, logging, CORS,
+    # the body limit, then the catch-all for unexpected errors (added by
+    # register_exception_handlers). So a 413 and every error carry the request id, the
+    # security headers and the CORS headers, and are logged.
     register_exception_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.MAX_REQUEST_BODY_BYTES)
     add_cors_middleware(app, settings)
     app.add_middleware(RequestLoggingMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.HSTS_ENABLED)
     app.add_middleware(RequestIDMiddleware)
 
     app.include_router(api_v1_router, prefix=settings.API_V1_PREFIX)

@@ -3,7 +3,8 @@
     python -m scripts.seed            # the admin (FIRST_ADMIN_EMAIL, FIRST_ADMIN_PASSWORD)
     python -m scripts.seed --demo 25  # ... and demo001@example.com ... demo025@example.com
 
-Existing users are left exactly as they are, so a second run changes nothing.
+Existing users are left exactly as they are, so a second run changes nothing. With
+ENVIRONMENT=production, --demo is refused: the demo users' password is published.
 """
 
 import argparse

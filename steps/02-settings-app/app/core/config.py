@@ -7,14 +7,15 @@ TODO(step 2) — D4:
 - Declare every setting of the course (the settings reference,
   docs/reference/settings.md, lists them with their types and defaults), grouped:
   application, server, database (DATABASE_URL defaults to
-  sqlite+aiosqlite:///./app.db), JWT, CORS, logging, and the first admin.
+  sqlite+aiosqlite:///./app.db), JWT, CORS, logging, the first admin, and HTTP
+  (MAX_REQUEST_BODY_BYTES, HSTS_ENABLED: step 7 uses them).
 - CORS lists come from the environment in either form: comma-separated
   (CORS_ORIGINS=http://a,http://b) or a JSON array (CORS_ORIGINS=["http://a","http://b"]).
   docs/steps/02-settings-app.md (D4) says why pydantic-settings needs help for that.
 - With ENVIRONMENT=production, refuse to start while a JWT secret is a default or
   shorter than 32 characters, the two JWT secrets are equal, CORS allows "*" with
-  credentials, or FIRST_ADMIN_PASSWORD is its default: a clear error that names the
-  setting.
+  credentials, FIRST_ADMIN_PASSWORD is its default, or DEBUG is true: a clear error
+  that names the setting.
 - `get_settings()` builds the settings once per process; `settings` is that object.
 """
 

@@ -18,6 +18,7 @@ DEFAULT_JWT_SECRET_KEY = "dev-only-access-secret-change-me"  # noqa: S105
 DEFAULT_JWT_REFRESH_SECRET_KEY = "dev-only-refresh-secret-change-me"  # noqa: S105
 DEFAULT_FIRST_ADMIN_PASSWORD = "change-me-admin-password"  # noqa: S105
 MIN_SECRET_LENGTH = 32
+ONE_MEBIBYTE = 1024 * 1024
 
 Environment = Literal["development", "testing", "staging", "production"]
 LogLevel = Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"]
@@ -107,6 +108,10 @@ class Settings(BaseSettings):
     FIRST_ADMIN_EMAIL: str = "admin@example.com"
     FIRST_ADMIN_PASSWORD: SecretStr = SecretStr(DEFAULT_FIRST_ADMIN_PASSWORD)
 
+    # HTTP: the request body limit and the security headers of every response
+    MAX_REQUEST_BODY_BYTES: int = Field(default=ONE_MEBIBYTE, ge=1)
+    HSTS_ENABLED: bool = False
+
     @field_validator("CORS_ORIGINS", "CORS_ALLOW_METHODS", "CORS_ALLOW_HEADERS", mode="before")
     @classmethod
     def _parse_list(cls, value: object) -> object:
@@ -149,9 +154,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
-        """Refuse to start in production with development secrets or open CORS."""
+        """Refuse to start in production with development secrets, open CORS or DEBUG."""
         if self.ENVIRONMENT != "production":
             return self
+        if self.DEBUG:
+            # DEBUG serves /docs and the OpenAPI schema, and Loguru's `diagnose` writes
+            # variable values (passwords, tokens) into tracebacks.
+            raise ValueError("DEBUG must be false in production")
         secrets = {
             "JWT_SECRET_KEY": (self.JWT_SECRET_KEY, DEFAULT_JWT_SECRET_KEY),
             "JWT_REFRESH_SECRET_KEY": (self.JWT_REFRESH_SECRET_KEY, DEFAULT_JWT_REFRESH_SECRET_KEY),

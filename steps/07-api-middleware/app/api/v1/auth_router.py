@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import AuthServiceDep, CurrentUser, TokenClaims
@@ -10,7 +10,18 @@ from app.domain.schemas.auth import RefreshRequest, TokenResponse
 from app.domain.schemas.common import ErrorResponse
 from app.domain.schemas.user import UserRegister, UserResponse
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+
+async def no_store(response: Response) -> None:
+    """Tell every cache to keep no copy: these responses carry tokens or end a session.
+
+    `async def`: FastAPI runs a plain `def` dependency in a worker thread.
+    """
+    # TODO(step 7): set Cache-Control: no-store on the response; the router's dependencies=[...] give it to every auth route
+    raise NotImplementedError
+
+
+# On the router, so every route of it gets the header, those added later included.
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
 
 
 @router.post(

@@ -15,10 +15,34 @@ from app.api.v1.router import api_v1_router
 from app.core.config import Settings, get_settings
 from app.core.database import DatabaseManager, database_manager
 from app.core.logging import setup_logging
+from app.core.security import verify_password
+from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.cors import add_cors_middleware
-from app.middleware.error_handler import register_exception_handlers
+from app.middleware.error_handler import DATABASE_UNAVAILABLE, register_exception_handlers
 from app.middleware.logging import RequestLoggingMiddleware
 from app.middleware.request_id import RequestIDMiddleware
+from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.repository.user_repository import UserRepository
+
+
+async def refuse_default_admin_password(database: DatabaseManager, settings: Settings) -> None:
+    """Stop a production start while the seeded admin still logs in with the dev password."""
+    if settings.ENVIRONMENT != "production":
+        return
+    published = Settings.model_fields["FIRST_ADMIN_PASSWORD"].default.get_secret_value()
+    try:
+        async with database.get_session() as session:
+            admin = await UserRepository(session).get_by_email(settings.FIRST_ADMIN_EMAIL)
+    except DATABASE_UNAVAILABLE:
+        logger.warning("database down at start: the first admin's password is not checked")
+        return
+    if admin is None:
+        return
+    if await verify_password(published, admin.password_hash):
+        raise RuntimeError(
+            "refusing to start: FIRST_ADMIN_PASSWORD is still the development default for "
+            f"the stored admin {settings.FIRST_ADMIN_EMAIL}"
+        )
 
 
 def create_app(
@@ -41,6 +65,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         logger.info("{} {} starting ({})", config.PROJECT_NAME, config.VERSION, config.ENVIRONMENT)
         await db.connect()
+        await refuse_default_admin_password(db, config)
         try:
             yield
         finally:
@@ -70,11 +95,14 @@ def create_app(
 
     register_exception_handlers(application)
     # Middleware added last runs first, so from the outside in a request meets:
-    # request id -> request logging -> CORS -> the catch-all for crashes (added by
-    # register_exception_handlers). The id is outermost, so every log line and
-    # every response, even a 500, carries it.
+    # request id -> security headers -> request logging -> CORS -> body limit -> the
+    # catch-all for crashes (added by register_exception_handlers). The id is
+    # outermost, so every log line and every response, even a 500 or a 413, carries
+    # it; the security headers sit outside everything that can answer on its own.
+    application.add_middleware(BodyLimitMiddleware, max_body_bytes=config.MAX_REQUEST_BODY_BYTES)
     add_cors_middleware(application, config)
     application.add_middleware(RequestLoggingMiddleware)
+    application.add_middleware(SecurityHeadersMiddleware, hsts=config.HSTS_ENABLED)
     application.add_middleware(RequestIDMiddleware)
 
     application.include_router(api_v1_router, prefix=config.API_V1_PREFIX)

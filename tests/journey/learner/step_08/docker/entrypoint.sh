@@ -12,4 +12,5 @@ exec uvicorn app.main:app \
     --port "${PORT:-8000}" \
     --workers "${WORKERS:-1}" \
     --proxy-headers \
+    --no-server-header \
     --no-access-log

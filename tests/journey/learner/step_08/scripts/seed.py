@@ -111,6 +111,13 @@ async def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     arguments = _parse_args(argv)
     settings = get_settings()
+    if settings.ENVIRONMENT == "production" and arguments.demo > 0:
+        print(
+            f"seed: refusing to create {arguments.demo} demo users in production "
+            f"(they all share the published password {DEMO_PASSWORD!r})",
+            file=sys.stderr,
+        )
+        return 1
     setup_logging(settings)
 
     database = DatabaseManager(settings.DATABASE_URL, settings)

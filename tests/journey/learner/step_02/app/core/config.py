@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     FIRST_ADMIN_EMAIL: str = "admin@example.com"
     FIRST_ADMIN_PASSWORD: SecretStr = SecretStr(DEV_ADMIN_PASSWORD)
 
+    # --- HTTP hardening ---
+    MAX_REQUEST_BODY_BYTES: int = Field(default=2**20, gt=0)  # 1 MiB
+    HSTS_ENABLED: bool = False  # only behind HTTPS: browsers then refuse plain HTTP
+
     @field_validator("CORS_ORIGINS", "CORS_ALLOW_METHODS", "CORS_ALLOW_HEADERS", mode="before")
     @classmethod
     def _parse_list(cls, raw: object) -> object:
@@ -154,6 +158,8 @@ class Settings(BaseSettings):
             problems.append("CORS_ORIGINS cannot contain '*' when CORS_ALLOW_CREDENTIALS is true")
         if self.FIRST_ADMIN_PASSWORD.get_secret_value() == DEV_ADMIN_PASSWORD:
             problems.append("FIRST_ADMIN_PASSWORD must be changed from the development default")
+        if self.DEBUG:
+            problems.append("DEBUG must be off (it exposes /docs and variables in tracebacks)")
 
         if problems:
             raise ValueError("unsafe production settings: " + "; ".join(problems))
