@@ -33,6 +33,7 @@ import threading
 import time
 import tomllib
 import traceback
+import unicodedata
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
@@ -109,6 +110,9 @@ PITFALLS: dict[str, tuple[str, ...]] = {
         "test_a_plain_unique_email_blocks_soft_deleted_users_and_ignores_case",
         "test_a_partial_unique_index_on_lower_email_allows_reuse_after_soft_delete",
         "test_check_then_insert_lets_two_registrations_through_without_the_index",
+    ),
+    "`EmailStr` and `str.lower` leave full-width letters": (
+        "test_emailstr_keeps_full_width_letters_before_the_at_and_lower_keeps_them_wide",
     ),
     # docs/steps/05-repositories.md
     "sorting by any column the client names": (
@@ -846,6 +850,32 @@ async def test_check_then_insert_lets_two_registrations_through_without_the_inde
             count = (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar()
         assert count == (1 if guarded else 2)
         await engine.dispose()
+
+
+def test_emailstr_keeps_full_width_letters_before_the_at_and_lower_keeps_them_wide() -> None:
+    from pydantic import EmailStr, TypeAdapter
+
+    email = TypeAdapter(EmailStr).validate_python
+    wide = "\uff21\uff24\uff21"  # "ADA" in full-width letters
+    # Before the @: NFC only, case and width kept (but RFC 2142 role names lower-cased).
+    assert email(f"{wide}@example.com") == f"{wide}@example.com"
+    assert email("Info@example.com") == "info@example.com"
+    assert email("Ada@example.com") == "Ada@example.com"
+    # str.lower() gives full-width lower-case letters: still not "ada".
+    assert email(f"{wide}@example.com").lower() == "\uff41\uff44\uff41@example.com"
+    # After the @: UTS-46 folds case and width; Punycode comes back in Unicode.
+    assert email("ada@\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25.com") == "ada@example.com"
+    assert email("ada@XN--BCHER-KVA.example") == "ada@b\u00fccher.example"
+    # NFKC then lower-case makes one spelling; validating after NFKC matters, because a
+    # full-width at sign is accepted before the @ and NFKC turns it into a second "@".
+    assert unicodedata.normalize("NFKC", email(f"{wide}@example.com")).lower() == (
+        "ada@example.com"
+    )
+    assert email("a\uff20b@example.com") == "a\uff20b@example.com"
+    with pytest.raises(ValidationError):
+        email(unicodedata.normalize("NFKC", "a\uff20b@example.com"))
+    normalize_email = solution("app.domain.models.user").normalize_email
+    assert normalize_email(f" {wide}@Example.COM ") == "ada@example.com"
 
 
 # --- step 5: repositories ---------------------------------------------------------------

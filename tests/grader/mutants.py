@@ -113,6 +113,18 @@ MUTANTS = [
          'sort_by: str = "created_at"'),)),
     Mutant("limit up to 1000", 4, (
         ("app/domain/schemas/common.py", "ge=1, le=100,", "ge=1, le=1000,"),)),
+    Mutant("emails lower-cased without NFKC", 4, (
+        ("app/domain/models/user.py", 'return unicodedata.normalize("NFKC", email).strip().lower()',
+         "return email.strip().lower()"),),
+        fails=("test_user_schemas_store_one_spelling_of_an_email",)),
+    Mutant("email lookups only lower-cased", 5, (
+        ("app/repository/user_repository.py",
+         "self._live().where(func.lower(User.email) == normalize_email(email))",
+         "self._live().where(func.lower(User.email) == email.lower())"),
+        ("app/repository/user_repository.py",
+         "func.lower(User.email) == normalize_email(email), User.deleted_at.is_(None)",
+         "func.lower(User.email) == email.lower(), User.deleted_at.is_(None)"),
+    ), fails=("test_email_lookups_normalise_the_unicode_width",)),
     Mutant("soft-delete filter dropped", 5, (
         ("app/repository/base.py", "select(self.model).where(self.model.deleted_at.is_(None))",
          "select(self.model)"),)),
@@ -160,8 +172,17 @@ MUTANTS = [
          "user_data = UserCreate(**{'role': UserRole.USER, **data.model_dump()})"),
     )),
     Mutant("emails not lower-cased", 7, (
-        ("app/domain/schemas/user.py", "Email = Annotated[EmailStr, AfterValidator(str.lower)]",
+        ("app/domain/schemas/user.py",
+         "Email = Annotated[EmailStr, BeforeValidator(_normalize_text), "
+         "AfterValidator(normalize_email)]",
          "Email = EmailStr"),)),
+    # The schemas normalise, so registering the full-width spelling again is a 409; but
+    # login's username is a form field no schema sees.
+    Mutant("login username only lower-cased", 7, (
+        ("app/repository/user_repository.py",
+         "self._live().where(func.lower(User.email) == normalize_email(email))",
+         "self._live().where(func.lower(User.email) == email.lower())"),),
+        fails=("test_a_full_width_spelling_is_the_same_account",)),
     Mutant("total_pages rounds down", 7, (
         ("app/utils/pagination.py", "return math.ceil(total / limit)", "return total // limit"),)),
     Mutant("refused preflight in plain text", 7, (

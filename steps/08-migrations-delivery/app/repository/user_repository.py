@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.domain.models.user import User
+from app.domain.models.user import User, normalize_email
 from app.domain.schemas.common import SortField, SortOrder
 from app.repository.base import BaseRepository
 from app.utils.pagination import escape_like, page_offset
@@ -21,21 +21,28 @@ SORTABLE_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
 
 
 class UserRepository(BaseRepository[User]):
-    """Reads and writes `users`; emails are compared lower-cased."""
+    """Reads and writes `users`; emails are compared as `normalize_email` spells them."""
 
     model = User
 
     async def get_by_email(self, email: str) -> User | None:
-        """Return the live user with this email, ignoring case."""
+        """Return the live user with this email, in any case or Unicode width.
+
+        The email is normalised here, not by the caller: login's `username` is a plain
+        form field that no schema normalised.
+        """
+        # lower(email) is what the unique index holds, so the lookup can use it.
         result = await self.session.execute(
-            self._live().where(func.lower(User.email) == email.lower())
+            self._live().where(func.lower(User.email) == normalize_email(email))
         )
         return result.scalar_one_or_none()
 
     async def email_exists(self, email: str) -> bool:
-        """Return whether a live user already has this email, ignoring case."""
+        """Return whether a live user already has this email, in any case or Unicode width."""
         query = select(
-            exists().where(func.lower(User.email) == email.lower(), User.deleted_at.is_(None))
+            exists().where(
+                func.lower(User.email) == normalize_email(email), User.deleted_at.is_(None)
+            )
         )
         return bool((await self.session.execute(query)).scalar())
 

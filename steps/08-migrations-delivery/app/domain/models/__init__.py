@@ -1,6 +1,6 @@
 """SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""
 
 from app.domain.models.base import Base, BaseModel
-from app.domain.models.user import User, UserRole
+from app.domain.models.user import User, UserRole, normalize_email
 
-__all__ = ["Base", "BaseModel", "User", "UserRole"]
+__all__ = ["Base", "BaseModel", "User", "UserRole", "normalize_email"]

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.domain.models.user import User
+from app.domain.models.user import User, normalize_email
 from app.domain.schemas.common import SortField, SortOrder
 from app.repository.base import BaseRepository
 from app.utils.pagination import escape_like, page_offset
@@ -27,13 +27,13 @@ class UserRepository(BaseRepository[User]):
 
     async def get_by_email(self, email: str) -> User | None:
         """Return the live user with this email, ignoring case."""
-        wanted = email.strip().lower()
+        wanted = normalize_email(email)
         stmt = self._live().filter(func.lower(User.email) == wanted)
         return await self.session.scalar(stmt)
 
     async def email_exists(self, email: str) -> bool:
         """Return whether a live user already has this email, ignoring case."""
-        wanted = email.strip().lower()
+        wanted = normalize_email(email)
         condition = exists().where(
             User.deleted_at.is_(None),
             func.lower(User.email) == wanted,
