@@ -22,6 +22,7 @@ import ast
 import asyncio
 import importlib
 import importlib.util
+import inspect
 import json
 import logging
 import re
@@ -132,6 +133,10 @@ PITFALLS: dict[str, tuple[str, ...]] = {
     ),
     "check-then-insert races": (
         "test_check_then_insert_lets_two_registrations_through_without_the_index",
+    ),
+    "a last-admin count that two requests both pass": (
+        "test_two_counts_before_two_writes_leave_no_admin_on_sqlite_unless_a_write_comes_first",
+        "test_for_update_is_rendered_for_postgresql_only",
     ),
     "committing after the response": (
         "test_yield_dependency_commits_after_the_response_unless_scope_function",
@@ -1085,6 +1090,61 @@ async def test_a_thread_hop_costs_more_than_building_a_provider_object() -> None
     hop = min([await hops() for _ in range(3)]) / 100  # the least disturbed runs
     build = min(direct() for _ in range(5)) / 100
     assert hop > 10 * build, f"a hop {hop * 1e6:.1f} us, building {build * 1e6:.2f} us"
+
+
+def test_two_counts_before_two_writes_leave_no_admin_on_sqlite_unless_a_write_comes_first(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "admins.db"
+    with sqlite3.connect(path) as setup:
+        setup.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, role TEXT)")
+        setup.executemany("INSERT INTO users VALUES (?, 'admin')", [(1,), (2,)])
+    count = "SELECT count(*) FROM users WHERE role = 'admin'"
+    first = sqlite3.connect(path, timeout=5, check_same_thread=False)
+    second = sqlite3.connect(path, timeout=5, check_same_thread=False)
+    # Count, then write: a SELECT opens no transaction, so both counts see two admins.
+    assert first.execute(count).fetchone() == (2,) and not first.in_transaction
+    assert second.execute(count).fetchone() == (2,) and not second.in_transaction
+    first.execute("UPDATE users SET role = 'user' WHERE id = 2")
+    first.commit()
+    second.execute("UPDATE users SET role = 'user' WHERE id = 1")  # waits, then succeeds
+    second.commit()
+    assert first.execute(count).fetchone() == (0,)
+    first.execute("UPDATE users SET role = 'admin'")
+    first.commit()
+    # An UPDATE that matches no row first: it takes the write lock, the other one waits.
+    first.execute("UPDATE users SET role = role WHERE 0")
+    assert first.in_transaction
+    seen: list[tuple[int, float]] = []
+
+    def other() -> None:
+        started = time.perf_counter()
+        second.execute("UPDATE users SET role = role WHERE 0")
+        seen.append((second.execute(count).fetchone()[0], time.perf_counter() - started))
+        second.rollback()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    time.sleep(0.3)
+    assert not seen  # still waiting for the lock
+    assert first.execute(count).fetchone() == (2,)
+    first.execute("UPDATE users SET role = 'user' WHERE id = 2")
+    first.commit()
+    thread.join(timeout=10)
+    [(admins, waited)] = seen
+    assert admins == 1 and waited >= 0.25  # it counted after the first one committed
+    first.close()
+    second.close()
+
+
+def test_for_update_is_rendered_for_postgresql_only() -> None:
+    users = sa.table("users", sa.column("id"), sa.column("role"))
+    locked = sa.select(users.c.id).where(users.c.role == "admin").with_for_update()
+    assert str(locked.compile(dialect=POSTGRESQL())).endswith("FOR UPDATE")
+    assert "FOR UPDATE" not in str(locked.compile(dialect=sqlite.dialect()))
+    repository = solution("app.repository.user_repository")
+    source = inspect.getsource(repository.UserRepository.lock_active_admin_ids)
+    assert "with_for_update()" in source and "sqlite" in source
 
 
 # --- step 8: migrations ----------------------------------------------------------------

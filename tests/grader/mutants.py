@@ -125,6 +125,11 @@ MUTANTS = [
          "func.lower(User.email) == normalize_email(email), User.deleted_at.is_(None)",
          "func.lower(User.email) == email.lower(), User.deleted_at.is_(None)"),
     ), fails=("test_email_lookups_normalise_the_unicode_width",)),
+    Mutant("deactivated admins still count", 5, (
+        ("app/repository/user_repository.py",
+         "                User.is_active.is_(True),\n                User.deleted_at.is_(None),\n",
+         "                User.deleted_at.is_(None),\n"),),
+        fails=("test_lock_active_admin_ids_lists_the_live_active_admins_only",)),
     Mutant("soft-delete filter dropped", 5, (
         ("app/repository/base.py", "select(self.model).where(self.model.deleted_at.is_(None))",
          "select(self.model)"),)),
@@ -157,8 +162,25 @@ MUTANTS = [
     Mutant("deactivated user's token still works", 6, (
         ("app/service/auth_service.py", "if user is None or not user.is_active:",
          "if user is None:"),)),
+    # Without either guard (the last-admin check refuses yourself too).
     Mutant("admin may delete themselves", 6, (
-        ("app/service/user_service.py", "if user_id == acting_user_id:", "if False:"),)),
+        ("app/service/user_service.py",
+         'if user_id == acting_user_id:\n            raise BadRequestException("You cannot delete',
+         'if False:\n            raise BadRequestException("You cannot delete'),
+        ("app/service/user_service.py",
+         "        await self._keep_an_active_admin(user_id, acting_user_id)\n"
+         "        if not await self.repository.soft_delete(user_id):",
+         "        if not await self.repository.soft_delete(user_id):"),
+    ), fails=("test_delete_user_is_a_soft_delete_and_spares_the_acting_user",
+              "test_the_last_active_admin_cannot_be_demoted_deactivated_or_deleted")),
+    Mutant("the last admin may be demoted", 6, (
+        ("app/service/user_service.py", "if len(admin_ids) == 1:", "if False:"),),
+        fails=("test_the_last_active_admin_cannot_be_demoted_deactivated_or_deleted",)),
+    Mutant("admin may demote themselves", 6, (
+        ("app/service/user_service.py",
+         "if user_id == acting_user_id:\n            raise BadRequestException(OWN_STANDING)",
+         "if False:\n            raise BadRequestException(OWN_STANDING)"),),
+        fails=("test_update_user_refuses_an_admin_demoting_or_deactivating_themself",)),
     Mutant("commit after the response", 6, (
         ("app/api/deps.py", 'Depends(get_db, scope="function")', "Depends(get_db)"),)),
     Mutant("register answers 200", 7, (
@@ -183,6 +205,12 @@ MUTANTS = [
          "self._live().where(func.lower(User.email) == normalize_email(email))",
          "self._live().where(func.lower(User.email) == email.lower())"),),
         fails=("test_a_full_width_spelling_is_the_same_account",)),
+    # The router hands the service someone else as the acting admin.
+    Mutant("router forgets who is acting", 7, (
+        ("app/api/v1/user_router.py",
+         "await service.update_user(user_id, data, acting_user_id=admin.id)",
+         "await service.update_user(user_id, data, acting_user_id=uuid.uuid4())"),),
+        fails=("test_an_admin_cannot_demote_or_deactivate_themself",)),
     Mutant("total_pages rounds down", 7, (
         ("app/utils/pagination.py", "return math.ceil(total / limit)", "return total // limit"),)),
     Mutant("refused preflight in plain text", 7, (

@@ -1,8 +1,9 @@
 """Data access for users."""
 
+import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.domain.models.user import User, normalize_email
@@ -40,6 +41,20 @@ class UserRepository(BaseRepository[User]):
         )
         answer = await self.session.scalar(select(condition))
         return bool(answer)
+
+    async def lock_active_admin_ids(self) -> list[uuid.UUID]:
+        """Ids of the live, active admins, locked until this transaction ends."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            # No row locks in SQLite (FOR UPDATE is dropped): a write that changes
+            # nothing takes the one write lock, so other writers queue behind us.
+            await self.session.execute(text("UPDATE users SET id = id WHERE 1 = 0"))
+        stmt = (
+            select(User.id)
+            .where(User.role == "admin", User.is_active, User.deleted_at.is_(None))
+            .order_by(User.id)
+            .with_for_update()
+        )
+        return list(await self.session.scalars(stmt))
 
     async def get_users(
         self,
