@@ -18,7 +18,7 @@ from app.core.config import get_settings
 from app.core.database import DatabaseManager
 from app.core.logging import setup_logging
 from app.core.security import hash_password
-from app.domain.models.user import User, UserRole
+from app.domain.models.user import User, UserRole, normalize_email
 from app.repository.user_repository import UserRepository
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (published on purpose: demo accounts only)
@@ -41,7 +41,10 @@ async def _ensure_user(
     if await users.email_exists(email):
         return False
     user = User(
-        email=email.lower(), password_hash=await password_hash(), full_name=full_name, role=role
+        email=normalize_email(email),
+        password_hash=await password_hash(),
+        full_name=full_name,
+        role=role,
     )
     await users.create(user)
     logger.info("Created {} {}", role.value, email)

@@ -22,6 +22,7 @@ import ast
 import asyncio
 import importlib
 import importlib.util
+import inspect
 import json
 import logging
 import re
@@ -33,6 +34,7 @@ import threading
 import time
 import tomllib
 import traceback
+import unicodedata
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
@@ -113,6 +115,9 @@ PITFALLS: dict[str, tuple[str, ...]] = {
     "`ON DELETE CASCADE` on SQLite": (
         "test_sqlite_runs_on_delete_cascade_only_on_connections_with_foreign_keys_on",
     ),
+    "`EmailStr` and `str.lower` leave full-width letters": (
+        "test_emailstr_keeps_full_width_letters_before_the_at_and_lower_keeps_them_wide",
+    ),
     # docs/steps/05-repositories.md
     "sorting by any column the client names": (
         "test_sorting_by_a_client_named_attribute_reaches_hashes_or_fails",
@@ -142,6 +147,10 @@ PITFALLS: dict[str, tuple[str, ...]] = {
     ),
     "the 401 that rolls back its own evidence": (
         "test_a_write_before_an_error_is_rolled_back_unless_committed_first",
+    ),
+    "a last-admin count that two requests both pass": (
+        "test_two_counts_before_two_writes_leave_no_admin_on_sqlite_unless_a_write_comes_first",
+        "test_for_update_is_rendered_for_postgresql_only",
     ),
     "committing after the response": (
         "test_yield_dependency_commits_after_the_response_unless_scope_function",
@@ -912,6 +921,32 @@ def test_sqlite_runs_on_delete_cascade_only_on_connections_with_foreign_keys_on(
         engine.dispose()
 
 
+def test_emailstr_keeps_full_width_letters_before_the_at_and_lower_keeps_them_wide() -> None:
+    from pydantic import EmailStr, TypeAdapter
+
+    email = TypeAdapter(EmailStr).validate_python
+    wide = "\uff21\uff24\uff21"  # "ADA" in full-width letters
+    # Before the @: NFC only, case and width kept (but RFC 2142 role names lower-cased).
+    assert email(f"{wide}@example.com") == f"{wide}@example.com"
+    assert email("Info@example.com") == "info@example.com"
+    assert email("Ada@example.com") == "Ada@example.com"
+    # str.lower() gives full-width lower-case letters: still not "ada".
+    assert email(f"{wide}@example.com").lower() == "\uff41\uff44\uff41@example.com"
+    # After the @: UTS-46 folds case and width; Punycode comes back in Unicode.
+    assert email("ada@\uff25\uff38\uff21\uff2d\uff30\uff2c\uff25.com") == "ada@example.com"
+    assert email("ada@XN--BCHER-KVA.example") == "ada@b\u00fccher.example"
+    # NFKC then lower-case makes one spelling; validating after NFKC matters, because a
+    # full-width at sign is accepted before the @ and NFKC turns it into a second "@".
+    assert unicodedata.normalize("NFKC", email(f"{wide}@example.com")).lower() == (
+        "ada@example.com"
+    )
+    assert email("a\uff20b@example.com") == "a\uff20b@example.com"
+    with pytest.raises(ValidationError):
+        email(unicodedata.normalize("NFKC", "a\uff20b@example.com"))
+    normalize_email = solution("app.domain.models.user").normalize_email
+    assert normalize_email(f" {wide}@Example.COM ") == "ada@example.com"
+
+
 # --- step 5: repositories ---------------------------------------------------------------
 
 
@@ -1257,6 +1292,61 @@ async def test_a_thread_hop_costs_more_than_building_a_provider_object() -> None
     hop = min([await hops() for _ in range(3)]) / 100  # the least disturbed runs
     build = min(direct() for _ in range(5)) / 100
     assert hop > 10 * build, f"a hop {hop * 1e6:.1f} us, building {build * 1e6:.2f} us"
+
+
+def test_two_counts_before_two_writes_leave_no_admin_on_sqlite_unless_a_write_comes_first(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "admins.db"
+    with sqlite3.connect(path) as setup:
+        setup.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, role TEXT)")
+        setup.executemany("INSERT INTO users VALUES (?, 'admin')", [(1,), (2,)])
+    count = "SELECT count(*) FROM users WHERE role = 'admin'"
+    first = sqlite3.connect(path, timeout=5, check_same_thread=False)
+    second = sqlite3.connect(path, timeout=5, check_same_thread=False)
+    # Count, then write: a SELECT opens no transaction, so both counts see two admins.
+    assert first.execute(count).fetchone() == (2,) and not first.in_transaction
+    assert second.execute(count).fetchone() == (2,) and not second.in_transaction
+    first.execute("UPDATE users SET role = 'user' WHERE id = 2")
+    first.commit()
+    second.execute("UPDATE users SET role = 'user' WHERE id = 1")  # waits, then succeeds
+    second.commit()
+    assert first.execute(count).fetchone() == (0,)
+    first.execute("UPDATE users SET role = 'admin'")
+    first.commit()
+    # An UPDATE that matches no row first: it takes the write lock, the other one waits.
+    first.execute("UPDATE users SET role = role WHERE 0")
+    assert first.in_transaction
+    seen: list[tuple[int, float]] = []
+
+    def other() -> None:
+        started = time.perf_counter()
+        second.execute("UPDATE users SET role = role WHERE 0")
+        seen.append((second.execute(count).fetchone()[0], time.perf_counter() - started))
+        second.rollback()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    time.sleep(0.3)
+    assert not seen  # still waiting for the lock
+    assert first.execute(count).fetchone() == (2,)
+    first.execute("UPDATE users SET role = 'user' WHERE id = 2")
+    first.commit()
+    thread.join(timeout=10)
+    [(admins, waited)] = seen
+    assert admins == 1 and waited >= 0.25  # it counted after the first one committed
+    first.close()
+    second.close()
+
+
+def test_for_update_is_rendered_for_postgresql_only() -> None:
+    users = sa.table("users", sa.column("id"), sa.column("role"))
+    locked = sa.select(users.c.id).where(users.c.role == "admin").with_for_update()
+    assert str(locked.compile(dialect=POSTGRESQL())).endswith("FOR UPDATE")
+    assert "FOR UPDATE" not in str(locked.compile(dialect=sqlite.dialect()))
+    repository = solution("app.repository.user_repository")
+    source = inspect.getsource(repository.UserRepository.lock_active_admin_ids)
+    assert "with_for_update()" in source and "sqlite" in source
 
 
 # --- step 8: migrations ----------------------------------------------------------------

@@ -204,6 +204,23 @@ MUTANTS = [
          'sort_by: str = "created_at"'),)),
     Mutant("limit up to 1000", 4, (
         ("app/domain/schemas/common.py", "ge=1, le=100,", "ge=1, le=1000,"),)),
+    Mutant("emails lower-cased without NFKC", 4, (
+        ("app/domain/models/user.py", 'return unicodedata.normalize("NFKC", email).strip().lower()',
+         "return email.strip().lower()"),),
+        fails=("test_user_schemas_store_one_spelling_of_an_email",)),
+    Mutant("email lookups only lower-cased", 5, (
+        ("app/repository/user_repository.py",
+         "self._live().where(func.lower(User.email) == normalize_email(email))",
+         "self._live().where(func.lower(User.email) == email.lower())"),
+        ("app/repository/user_repository.py",
+         "func.lower(User.email) == normalize_email(email), User.deleted_at.is_(None)",
+         "func.lower(User.email) == email.lower(), User.deleted_at.is_(None)"),
+    ), fails=("test_email_lookups_normalise_the_unicode_width",)),
+    Mutant("deactivated admins still count", 5, (
+        ("app/repository/user_repository.py",
+         "                User.is_active.is_(True),\n                User.deleted_at.is_(None),\n",
+         "                User.deleted_at.is_(None),\n"),),
+        fails=("test_lock_active_admin_ids_lists_the_live_active_admins_only",)),
     Mutant("soft-delete filter dropped", 5, (
         ("app/repository/base.py", "select(self.model).where(self.model.deleted_at.is_(None))",
          "select(self.model)"),)),
@@ -237,7 +254,8 @@ MUTANTS = [
     # --- login sessions, step 5: SessionRepository -------------------------------------------
     Mutant("get_live_user ignores the expiry", 5, (
         (SESSION_REPOSITORY,
-         "                UserSession.expires_at > datetime.now(UTC),\n                User.deleted_at",
+         "                UserSession.expires_at > datetime.now(UTC),\n"
+         "                User.deleted_at",
          "                User.deleted_at"),),
         fails=("test_get_live_user_is_none_unless_the_session_and_user_are_live",)),
     Mutant("get_live_user ignores whose session it is", 5, (
@@ -333,8 +351,25 @@ MUTANTS = [
     Mutant("deactivated user's token still works", 6, (
         ("app/service/auth_service.py", "if user is None or not user.is_active:",
          "if user is None:"),)),
+    # Without either guard (the last-admin check refuses yourself too).
     Mutant("admin may delete themselves", 6, (
-        ("app/service/user_service.py", "if user_id == acting_user_id:", "if False:"),)),
+        ("app/service/user_service.py",
+         'if user_id == acting_user_id:\n            raise BadRequestException("You cannot delete',
+         'if False:\n            raise BadRequestException("You cannot delete'),
+        ("app/service/user_service.py",
+         "        await self._keep_an_active_admin(user_id, acting_user_id)\n"
+         "        if not await self.repository.soft_delete(user_id):",
+         "        if not await self.repository.soft_delete(user_id):"),
+    ), fails=("test_delete_user_is_a_soft_delete_and_spares_the_acting_user",
+              "test_the_last_active_admin_cannot_be_demoted_deactivated_or_deleted")),
+    Mutant("the last admin may be demoted", 6, (
+        ("app/service/user_service.py", "if len(admin_ids) == 1:", "if False:"),),
+        fails=("test_the_last_active_admin_cannot_be_demoted_deactivated_or_deleted",)),
+    Mutant("admin may demote themselves", 6, (
+        ("app/service/user_service.py",
+         "if user_id == acting_user_id:\n            raise BadRequestException(OWN_STANDING)",
+         "if False:\n            raise BadRequestException(OWN_STANDING)"),),
+        fails=("test_update_user_refuses_an_admin_demoting_or_deactivating_themself",)),
     Mutant("commit after the response", 6, (
         ("app/api/deps.py", 'Depends(get_db, scope="function")', "Depends(get_db)"),)),
     # Sessions (step 6), their routes (step 7) and their migration (step 8).
@@ -420,8 +455,23 @@ MUTANTS = [
          "user_data = UserCreate(**{'role': UserRole.USER, **data.model_dump()})"),
     )),
     Mutant("emails not lower-cased", 7, (
-        ("app/domain/schemas/user.py", "Email = Annotated[EmailStr, AfterValidator(str.lower)]",
+        ("app/domain/schemas/user.py",
+         "Email = Annotated[EmailStr, BeforeValidator(_normalize_text), "
+         "AfterValidator(normalize_email)]",
          "Email = EmailStr"),)),
+    # The schemas normalise, so registering the full-width spelling again is a 409; but
+    # login's username is a form field no schema sees.
+    Mutant("login username only lower-cased", 7, (
+        ("app/repository/user_repository.py",
+         "self._live().where(func.lower(User.email) == normalize_email(email))",
+         "self._live().where(func.lower(User.email) == email.lower())"),),
+        fails=("test_a_full_width_spelling_is_the_same_account",)),
+    # The router hands the service someone else as the acting admin.
+    Mutant("router forgets who is acting", 7, (
+        ("app/api/v1/user_router.py",
+         "await service.update_user(user_id, data, acting_user_id=admin.id)",
+         "await service.update_user(user_id, data, acting_user_id=uuid.uuid4())"),),
+        fails=("test_an_admin_cannot_demote_or_deactivate_themself",)),
     Mutant("total_pages rounds down", 7, (
         ("app/utils/pagination.py", "return math.ceil(total / limit)", "return total // limit"),)),
     Mutant("refused preflight in plain text", 7, (

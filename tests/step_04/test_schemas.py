@@ -91,6 +91,28 @@ def test_user_create_accepts_a_valid_user() -> None:
     )
 
 
+# "ADA" in full-width letters: email-validator keeps them (it applies only NFC before
+# the @), and str.lower() makes them full-width lower-case letters, not "ada".
+FULL_WIDTH_ADA = "\uff21\uff24\uff21@example.com"
+
+
+@pytest.mark.grade("D10", 1)
+@pytest.mark.parametrize(
+    "spelling", [FULL_WIDTH_ADA, "Ada@Example.COM"], ids=["full-width", "mixed-case"]
+)
+def test_user_schemas_store_one_spelling_of_an_email(spelling: str) -> None:
+    module = schemas("user")
+    for name in ("UserRegister", "UserCreate"):
+        try:
+            created = getattr(module, name).model_validate(valid_user_create(email=spelling))
+        except ValidationError as exc:
+            pytest.fail(f"expected {name} to accept {spelling!r}, found: {exc.errors()[:2]}")
+        assert str(created.email) == "ada@example.com", (
+            f"expected {name} to store {spelling!r} as 'ada@example.com' (Unicode NFKC, then "
+            f"lower-case: one normalize_email for every way in), found {str(created.email)!r}"
+        )
+
+
 @pytest.mark.grade("D10", 1)
 @pytest.mark.parametrize("email", ["not-an-email", "ada@"])
 def test_user_create_rejects_an_invalid_email(email: str) -> None:

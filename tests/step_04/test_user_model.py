@@ -105,3 +105,29 @@ async def test_a_soft_deleted_users_email_can_be_used_again(schema: AsyncEngine)
     with pytest.raises(IntegrityError):
         await insert_user(schema, email=email)
         pytest.fail(f"expected {email} to stay unique among the users that are not deleted")
+
+
+@pytest.mark.grade("D9", 1)
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ("\uff21\uff24\uff21@example.com", "ada@example.com"),  # full-width "ADA"
+        ("  Ada@Example.COM ", "ada@example.com"),
+        ("\ufb01n@example.com", "fin@example.com"),  # the "fi" ligature
+    ],
+    ids=["full-width", "case-and-spaces", "ligature"],
+)
+def test_normalize_email_gives_one_spelling(spelling: str, expected: str) -> None:
+    import importlib
+
+    module = importlib.import_module("app.domain.models.user")
+    normalize_email = getattr(module, "normalize_email", None)
+    assert callable(normalize_email), (
+        "expected a function normalize_email(email) in app/domain/models/user.py: the "
+        "schemas and step 5's repository import it from there"
+    )
+    found = normalize_email(spelling)
+    assert found == expected, (
+        f"expected normalize_email({spelling!r}) to be {expected!r} (Unicode NFKC, strip, "
+        f"then lower-case), found {found!r}"
+    )

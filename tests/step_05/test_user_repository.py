@@ -48,6 +48,25 @@ async def test_get_by_email_ignores_letter_case(stored: Stored) -> None:
     )
 
 
+def full_width(email: str) -> str:
+    """`email` with its ASCII letters and digits in their full-width forms (U+FF01 on)."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in email)
+
+
+@pytest.mark.grade("D12", 1)
+async def test_email_lookups_normalise_the_unicode_width(stored: Stored) -> None:
+    spelling = full_width(EMAILS[4].upper())
+    async with user_repository(stored.engine) as repo:
+        found = await maybe_await(repo.get_by_email(spelling))
+        exists = await maybe_await(repo.email_exists(spelling))
+    assert found is not None and found.id == stored.people.ids[4], (
+        f"expected get_by_email({spelling!r}) to find {EMAILS[4]}: the repository normalises "
+        f"every email it looks up (NFKC, then lower-case; login's username reaches it as it was "
+        f"typed), found {found!r}"
+    )
+    assert exists, f"expected email_exists({spelling!r}) to be True for {EMAILS[4]}"
+
+
 @pytest.mark.grade("D12", 1)
 async def test_get_by_email_skips_soft_deleted_users(stored: Stored) -> None:
     async with user_repository(stored.engine) as repo:

@@ -161,12 +161,18 @@ def wrote_none(exc: BaseException) -> bool:
     return isinstance(exc, IntegrityError) or "NOT NULL" in text or "not-null" in text
 
 
-async def update(user_id: uuid.UUID, data: Any, what: str) -> None:
+async def update_as(service: Any, user_id: uuid.UUID, data: Any, acting: Any) -> Any:
+    """service.update_user(user_id, data), passing the acting admin if the learner's asks."""
+    extra = other_arguments(service.update_user, skip=2, acting=acting)
+    return await maybe_await(service.update_user(user_id, data, **extra))
+
+
+async def update(user_id: uuid.UUID, data: Any, what: str, acting: Any) -> None:
     """service.update_user(user_id, data) on a session that commits; a NULL refused by the
     database fails the check with the reason."""
     try:
         async with services() as (service, _):
-            await service.update_user(user_id, data)
+            await update_as(service, user_id, data, acting)
     except Exception as exc:
         if not wrote_none(exc):
             raise
@@ -185,8 +191,12 @@ async def test_update_user_changes_only_the_given_fields(schema: AsyncEngine) ->
     from app.domain.schemas.user import UserUpdate
 
     user = await add_user(schema, role="moderator", full_name="Old Name")
+    admin = await add_user(schema, role="admin")
     await update(
-        user.id, UserUpdate(full_name="New Name"), "update_user(id, UserUpdate(full_name=...))"
+        user.id,
+        UserUpdate(full_name="New Name"),
+        "update_user(id, UserUpdate(full_name=...))",
+        admin,
     )
     row = await read_row(schema, user.id)
     assert row is not None, "expected the user to stay in the table after update_user"
@@ -196,7 +206,7 @@ async def test_update_user_changes_only_the_given_fields(schema: AsyncEngine) ->
         f"found (full_name, role, is_active, email) = {found}"
     )
     await update(
-        user.id, UserUpdate(is_active=False), "update_user(id, UserUpdate(is_active=False))"
+        user.id, UserUpdate(is_active=False), "update_user(id, UserUpdate(is_active=False))", admin
     )
     row = await read_row(schema, user.id)
     assert row is not None, "expected the user to stay in the table after update_user"
@@ -206,8 +216,70 @@ async def test_update_user_changes_only_the_given_fields(schema: AsyncEngine) ->
         f"found (full_name, role, is_active) = {after}"
     )
     async with services() as (service, _):
-        exc = await raised(lambda: service.update_user(uuid.uuid4(), UserUpdate(full_name="X")))
+        exc = await raised(
+            lambda: update_as(service, uuid.uuid4(), UserUpdate(full_name="X"), admin)
+        )
     expect_status(exc, 404, "update_user(<unknown id>, ...)")
+
+
+@pytest.mark.grade("D13", 1)
+async def test_update_user_refuses_an_admin_demoting_or_deactivating_themself(
+    schema: AsyncEngine,
+) -> None:
+    from app.domain.schemas.user import UserUpdate
+
+    admin = await add_user(schema, role="admin")
+    await add_user(schema, role="admin")  # another admin: the refusal is about yourself
+    async with services() as (service, _):
+        if not other_arguments(service.update_user, skip=2, acting=admin):
+            return  # no acting user at this layer: the router must refuse (checked in step 7)
+    for change in ({"role": "user"}, {"is_active": False}):
+        async with services() as (service, _):
+            data = UserUpdate(**change)
+            exc = await raised(lambda: update_as(service, admin.id, data, admin))  # noqa: B023
+        expect_status(exc, 400, f"update_user of the acting admin themself with {change}")
+    row = await read_row(schema, admin.id)
+    assert row is not None and (row["role"], bool(row["is_active"])) == ("admin", True), (
+        "expected the admin to stay an active admin"
+    )
+
+
+@pytest.mark.grade("D13", 2)
+async def test_the_last_active_admin_cannot_be_demoted_deactivated_or_deleted(
+    schema: AsyncEngine,
+) -> None:
+    from app.domain.schemas.user import UserUpdate
+
+    only = await add_user(schema, role="admin")
+    # Admin accounts that do not count: a deactivated one (who acts here, as a script
+    # might) and a soft-deleted one.
+    acting = await add_user(schema, role="admin", is_active=False)
+    await add_user(schema, role="admin", deleted=True)
+    for change in ({"role": "moderator"}, {"is_active": False}):
+        async with services() as (service, _):
+            data = UserUpdate(**change)
+            exc = await raised(lambda: update_as(service, only.id, data, acting))  # noqa: B023
+        expect_status(
+            exc, 409, f"update_user({change}) of the last active admin (count the live, "
+            "active admins inside the transaction, locked: SELECT ... FOR UPDATE)",
+        )  # fmt: skip
+    async with services() as (service, _):
+        exc = await raised(lambda: delete(service, only.id, acting))
+    expect_status(exc, 409, "delete_user of the last active admin")
+    row = await read_row(schema, only.id)
+    assert row is not None, "expected the last admin to stay in the table"
+    found = (row["role"], bool(row["is_active"]), row["deleted_at"])
+    assert found == ("admin", True, None), (
+        f"expected the last admin to stay an active admin, found (role, is_active, "
+        f"deleted_at) = {found}"
+    )
+    other = await add_user(schema, role="admin")
+    async with services() as (service, _):
+        await update_as(service, other.id, UserUpdate(role="user"), acting)
+    row = await read_row(schema, other.id)
+    assert row is not None and row["role"] == "user", (
+        "expected update_user to demote an admin while another active admin remains"
+    )
 
 
 @pytest.mark.grade("D13", 2)

@@ -101,6 +101,24 @@ async def test_register_with_a_taken_email_in_any_case_gives_409(
     assert await count_email(schema, taken.email) == 1, "expected no second user with that email"
 
 
+@pytest.mark.grade("D16", 1)
+async def test_a_full_width_spelling_is_the_same_account(
+    client: httpx.AsyncClient, schema: AsyncEngine
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    email = f"ada-{tag}@example.com"
+    # The same address with "ADA" in full-width letters.
+    wide = f"\uff21\uff24\uff21-{tag}@example.com"
+    response = await client.post(f"{API}/auth/register", json=register_body(email))
+    assert_status(response, 201, "POST /auth/register")
+    response = await client.post(f"{API}/auth/register", json=register_body(wide))
+    assert_error(response, 409, f"POST /auth/register with {wide!r}, the same email in full width")
+    for spelling in (email, wide):
+        assert_status(
+            await login(client, spelling, PASSWORD), 200, f"login as {spelling!r} (one account)"
+        )
+
+
 @pytest.mark.grade("D16", 2)
 async def test_twenty_concurrent_registrations_of_one_email_give_one_201_and_409s(
     client: httpx.AsyncClient, schema: AsyncEngine

@@ -254,6 +254,25 @@ async def test_admin_patches_a_user_partially(
     assert_error(response, 403, "PATCH /users/{id} as a moderator")
 
 
+@pytest.mark.grade("D16", 1)
+async def test_an_admin_cannot_demote_or_deactivate_themself(
+    client: httpx.AsyncClient, schema: AsyncEngine
+) -> None:
+    admin = await store_user(schema, "admin")
+    await store_user(schema, "admin")  # another admin: the refusal is about yourself
+    for change in ({"role": "user"}, {"is_active": False}):
+        response = await client.patch(f"{API}/users/{admin.id}", json=change, headers=admin.headers)
+        assert_error(response, 400, f"PATCH /users/{{your own id}} with {change}")
+    row = await read_row(schema, admin.id)
+    assert row is not None and (row["role"], bool(row["is_active"])) == ("admin", True), (
+        "expected the admin to stay an active admin after refusing to demote themself"
+    )
+    response = await client.patch(
+        f"{API}/users/{admin.id}", json={"full_name": "Still In Charge"}, headers=admin.headers
+    )
+    assert_status(response, 200, "PATCH /users/{your own id} with a new full_name only")
+
+
 @pytest.mark.grade("D16", 2)
 async def test_admin_soft_deletes_a_user_but_not_themself(
     client: httpx.AsyncClient, schema: AsyncEngine

@@ -21,6 +21,16 @@ from app.utils.pagination import total_pages
 
 EMAIL_TAKEN = "A user with this email already exists"
 WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 (a message)
+OWN_STANDING = "You cannot change your own role or deactivate yourself"
+LAST_ADMIN = "The last active admin cannot be demoted, deactivated or deleted"
+
+
+def _stays_active_admin(values: dict[str, object]) -> bool:
+    """Whether an active admin is still one after `values` are applied."""
+    return (
+        values.get("role", UserRole.ADMIN.value) == UserRole.ADMIN.value
+        and values.get("is_active", True) is not False
+    )
 
 
 class UserService:
@@ -71,15 +81,20 @@ class UserService:
             total_pages=total_pages(total, params.limit),
         )
 
-    async def update_user(self, user_id: uuid.UUID, data: UserUpdate) -> User:
-        """Apply the fields present in `data`; 404 if the user does not exist.
+    async def update_user(
+        self, user_id: uuid.UUID, data: UserUpdate, *, acting_user_id: uuid.UUID
+    ) -> User:
+        """Apply the fields present in `data`, as `acting_user_id` asks.
 
-        A change of role or active state ends the user's sessions: they log in
-        again, under their new rights.
+        404 if the user does not exist; 400 if an admin would demote or deactivate
+        themselves; 409 if it would leave no active admin. A change of role or active
+        state ends the user's sessions: they log in again, under their new rights.
         """
         values = data.model_dump(exclude_unset=True, exclude_none=True)
         if "role" in values:
             values["role"] = UserRole(values["role"]).value
+        if not _stays_active_admin(values):
+            await self._keep_an_active_admin(user_id, acting_user_id)
         user = await self.repository.get_by_id(user_id)
         if user is None:
             raise NotFoundException("User", user_id)
@@ -118,9 +133,27 @@ class UserService:
         return updated
 
     async def delete_user(self, user_id: uuid.UUID, *, acting_user_id: uuid.UUID) -> None:
-        """Soft-delete a user; 400 for yourself, 404 if there is no such user."""
+        """Soft-delete a user; 400 for yourself, 409 for the last active admin, 404 if
+        there is no such user."""
         if user_id == acting_user_id:
             raise BadRequestException("You cannot delete your own account")
+        await self._keep_an_active_admin(user_id, acting_user_id)
         if not await self.repository.soft_delete(user_id):
             raise NotFoundException("User", user_id)
         await self.sessions.end_all(user_id)
+
+    async def _keep_an_active_admin(self, user_id: uuid.UUID, acting_user_id: uuid.UUID) -> None:
+        """Refuse to take away `user_id`'s admin rights if they are their own (400) or
+        the last ones (409); nothing to refuse if the user is no active admin.
+
+        The active admins are counted locked, inside this transaction: two admins who
+        demote each other at the same moment would otherwise both count two admins,
+        both succeed, and leave none.
+        """
+        admin_ids = await self.repository.lock_active_admin_ids()
+        if user_id not in admin_ids:
+            return
+        if user_id == acting_user_id:
+            raise BadRequestException(OWN_STANDING)
+        if len(admin_ids) == 1:
+            raise ConflictException(LAST_ADMIN)

@@ -197,6 +197,32 @@ async def test_register_duplicate_email_differing_only_in_case_gives_409(
     assert await count_rows(database, "ann@x.com") == 1
 
 
+FULL_WIDTH_ADA = "\uff21\uff24\uff21@example.com"  # "ADA" in full-width letters
+
+
+async def test_full_width_spelling_is_the_same_account_for_register_and_login(
+    client: httpx.AsyncClient, database: DatabaseManager
+) -> None:
+    first = await client.post(f"{API}/auth/register", json=register_body("ada@example.com"))
+    assert first.status_code == 201, first.text
+
+    again = await client.post(f"{API}/auth/register", json=register_body(FULL_WIDTH_ADA))
+    assert_error(again, 409, EMAIL_TAKEN)
+    assert await count_rows(database, "ada@example.com") == 1
+    for spelling in ("ada@example.com", FULL_WIDTH_ADA, "ADA@EXAMPLE.COM", " ada@example.com "):
+        response = await login(client, spelling, DEFAULT_PASSWORD)
+        assert response.status_code == 200, (spelling, response.text)
+
+
+async def test_registering_full_width_first_stores_the_plain_spelling(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(f"{API}/auth/register", json=register_body(FULL_WIDTH_ADA))
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == "ada@example.com"
+    assert (await login(client, "ada@example.com", DEFAULT_PASSWORD)).status_code == 200
+
+
 async def test_twenty_concurrent_registrations_of_one_email_give_one_201_nineteen_409_one_row(
     client: httpx.AsyncClient, database: DatabaseManager
 ) -> None:

@@ -122,6 +122,17 @@ async def test_email_exists_ignores_case(database: DatabaseManager) -> None:
         assert await repository.email_exists("free@example.com") is False
 
 
+async def test_email_lookups_normalise_unicode_width(database: DatabaseManager) -> None:
+    user = await add_user(database, "ada@example.com")
+    full_width = "\uff21\uff24\uff21@\uff45xample.com"  # full-width "ADA" and "e"
+    async with database.get_session() as session:
+        repository = UserRepository(session)
+        found = await repository.get_by_email(full_width)
+        assert await repository.email_exists(full_width) is True
+    assert found is not None
+    assert found.id == user.id
+
+
 # --- update ---------------------------------------------------------------------
 
 

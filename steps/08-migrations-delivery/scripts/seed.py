@@ -18,7 +18,7 @@ from app.core.config import get_settings
 from app.core.database import DatabaseManager
 from app.core.logging import setup_logging
 from app.core.security import hash_password
-from app.domain.models.user import User, UserRole
+from app.domain.models.user import User, UserRole, normalize_email
 from app.repository.user_repository import UserRepository
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (published on purpose: demo accounts only)

@@ -81,18 +81,37 @@ async def read_user(user_id: uuid.UUID, user: CurrentUser, service: UserServiceD
     return UserResponse.model_validate(await service.get_user(user_id))
 
 
-@router.patch("/{user_id}", response_model=UserResponse, responses=NOT_FOUND)
+LAST_ADMIN: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "It would leave no active admin"}
+}
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserResponse,
+    responses={
+        **NOT_FOUND,
+        **LAST_ADMIN,
+        400: {"model": ErrorResponse, "description": "Changing your own role or active state"},
+    },
+)
 async def update_user(
-    user_id: uuid.UUID, data: UserUpdate, _admin: AdminUser, service: UserServiceDep
+    user_id: uuid.UUID, data: UserUpdate, admin: AdminUser, service: UserServiceDep
 ) -> UserResponse:
-    """Change a user's name, role or active state (admins only)."""
-    return UserResponse.model_validate(await service.update_user(user_id, data))
+    """Change a user's name, role or active state (admins only); not your own role or
+    state, and never the last active admin's."""
+    user = await service.update_user(user_id, data, acting_user_id=admin.id)
+    return UserResponse.model_validate(user)
 
 
 @router.delete(
     "/{user_id}",
     response_model=MessageResponse,
-    responses={**NOT_FOUND, 400: {"model": ErrorResponse, "description": "Deleting yourself"}},
+    responses={
+        **NOT_FOUND,
+        **LAST_ADMIN,
+        400: {"model": ErrorResponse, "description": "Deleting yourself"},
+    },
 )
 async def delete_user(
     user_id: uuid.UUID, admin: AdminUser, service: UserServiceDep

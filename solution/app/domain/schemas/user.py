@@ -8,6 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -15,10 +16,20 @@ from pydantic import (
     model_validator,
 )
 
-from app.domain.models.user import UserRole
+from app.domain.models.user import UserRole, normalize_email
 from app.domain.schemas.base import BaseSchema, IDSchema, TimestampSchema
 
-Email = Annotated[EmailStr, AfterValidator(str.lower)]
+
+def _normalize_text(value: object) -> object:
+    """`normalize_email` for text; anything else goes on to EmailStr, which refuses it."""
+    return normalize_email(value) if isinstance(value, str) else value
+
+
+# Normalised before EmailStr validates, so that what is validated is what is stored:
+# NFKC turns a full-width at sign (U+FF20), which email-validator accepts before the
+# @, into a second "@". And again after, because email-validator rewrites the domain
+# (a Punycode domain comes back in Unicode): the stored form is normalize_email's.
+Email = Annotated[EmailStr, BeforeValidator(_normalize_text), AfterValidator(normalize_email)]
 FullName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 # Passwords are never trimmed: "secret " and "secret" are different passwords.
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128, strip_whitespace=False)]

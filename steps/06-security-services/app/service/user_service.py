@@ -21,6 +21,14 @@ from app.utils.pagination import total_pages
 
 EMAIL_TAKEN = "A user with this email already exists"
 WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 (a message)
+OWN_STANDING = "You cannot change your own role or deactivate yourself"
+LAST_ADMIN = "The last active admin cannot be demoted, deactivated or deleted"
+
+
+def _stays_active_admin(values: dict[str, object]) -> bool:
+    """Whether an active admin is still one after `values` are applied."""
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError
 
 
 class UserService:
@@ -45,11 +53,14 @@ class UserService:
         # TODO(step 6): implement this function (see its docstring)
         raise NotImplementedError
 
-    async def update_user(self, user_id: uuid.UUID, data: UserUpdate) -> User:
-        """Apply the fields present in `data`; 404 if the user does not exist.
+    async def update_user(
+        self, user_id: uuid.UUID, data: UserUpdate, *, acting_user_id: uuid.UUID
+    ) -> User:
+        """Apply the fields present in `data`, as `acting_user_id` asks.
 
-        A change of role or active state ends the user's sessions: they log in
-        again, under their new rights.
+        404 if the user does not exist; 400 if an admin would demote or deactivate
+        themselves; 409 if it would leave no active admin. A change of role or active
+        state ends the user's sessions: they log in again, under their new rights.
         """
         # TODO(step 6): implement this function (see its docstring)
         raise NotImplementedError
@@ -65,6 +76,18 @@ class UserService:
         raise NotImplementedError
 
     async def delete_user(self, user_id: uuid.UUID, *, acting_user_id: uuid.UUID) -> None:
-        """Soft-delete a user; 400 for yourself, 404 if there is no such user."""
+        """Soft-delete a user; 400 for yourself, 409 for the last active admin, 404 if
+        there is no such user."""
         # TODO(step 6): implement this function (see its docstring)
+        raise NotImplementedError
+
+    async def _keep_an_active_admin(self, user_id: uuid.UUID, acting_user_id: uuid.UUID) -> None:
+        """Refuse to take away `user_id`'s admin rights if they are their own (400) or
+        the last ones (409); nothing to refuse if the user is no active admin.
+
+        The active admins are counted locked, inside this transaction: two admins who
+        demote each other at the same moment would otherwise both count two admins,
+        both succeed, and leave none.
+        """
+        # TODO(step 6): admin_ids = await self.repository.lock_active_admin_ids(); not an active admin: nothing to refuse; yourself: 400; the only one: 409
         raise NotImplementedError

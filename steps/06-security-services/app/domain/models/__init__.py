@@ -2,6 +2,6 @@
 
 from app.domain.models.base import Base, BaseModel
 from app.domain.models.session import UserSession
-from app.domain.models.user import User, UserRole
+from app.domain.models.user import User, UserRole, normalize_email
 
-__all__ = ["Base", "BaseModel", "User", "UserRole", "UserSession"]
+__all__ = ["Base", "BaseModel", "User", "UserRole", "UserSession", "normalize_email"]

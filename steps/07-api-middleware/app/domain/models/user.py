@@ -1,5 +1,6 @@
-"""The `users` table."""
+"""The `users` table, and the one spelling of an email address."""
 
+import unicodedata
 from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Index, String, func, text, true
@@ -16,10 +17,24 @@ class UserRole(StrEnum):
     USER = "user"
 
 
+def normalize_email(email: str) -> str:
+    """Return the one spelling of `email` that is stored, compared and looked up.
+
+    Unicode NFKC first: it folds compatibility forms into plain letters, so the
+    full-width `\uff21\uff24\uff21@example.com` becomes `ADA@example.com`
+    (email-validator applies only NFC to the part before the @, which keeps
+    full-width letters as they are).
+    Then surrounding spaces go and the result is lower-cased. Every way into the
+    users table calls this: the schemas for registration and admin creation, the
+    repository for every lookup (login's form field included), the seed script.
+    """
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
 class User(BaseModel):
     """A person who can log in.
 
-    Emails are stored lower-cased. They are unique among users that are not
+    Emails are stored as `normalize_email` spells them. They are unique among users that are not
     soft-deleted, so a deleted user's email can register again.
     """
 

@@ -1,11 +1,12 @@
 """Data access for users."""
 
+import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.domain.models.user import User
+from app.domain.models.user import User, normalize_email
 from app.domain.schemas.common import SortField, SortOrder
 from app.repository.base import BaseRepository
 from app.utils.pagination import escape_like, page_offset
@@ -27,19 +28,33 @@ class UserRepository(BaseRepository[User]):
 
     async def get_by_email(self, email: str) -> User | None:
         """Return the live user with this email, ignoring case."""
-        wanted = email.strip().lower()
+        wanted = normalize_email(email)
         stmt = self._live().filter(func.lower(User.email) == wanted)
         return await self.session.scalar(stmt)
 
     async def email_exists(self, email: str) -> bool:
         """Return whether a live user already has this email, ignoring case."""
-        wanted = email.strip().lower()
+        wanted = normalize_email(email)
         condition = exists().where(
             User.deleted_at.is_(None),
             func.lower(User.email) == wanted,
         )
         answer = await self.session.scalar(select(condition))
         return bool(answer)
+
+    async def lock_active_admin_ids(self) -> list[uuid.UUID]:
+        """Ids of the live, active admins, locked until this transaction ends."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            # No row locks in SQLite (FOR UPDATE is dropped): a write that changes
+            # nothing takes the one write lock, so other writers queue behind us.
+            await self.session.execute(text("UPDATE users SET id = id WHERE 1 = 0"))
+        stmt = (
+            select(User.id)
+            .where(User.role == "admin", User.is_active, User.deleted_at.is_(None))
+            .order_by(User.id)
+            .with_for_update()
+        )
+        return list(await self.session.scalars(stmt))
 
     async def get_users(
         self,

@@ -22,6 +22,7 @@ from app.utils.pagination import total_pages
 
 EMAIL_TAKEN = "A user with this email already exists"
 WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 (a message)
+KEEP_ONE_ADMIN = "At least one active admin must remain"
 
 
 class UserService:
@@ -80,14 +81,26 @@ class UserService:
             total_pages=total_pages(total, params.limit),
         )
 
-    async def update_user(self, user_id: uuid.UUID, data: UserUpdate) -> User:
-        """Apply the fields present in `data`; 404 if the user does not exist."""
+    async def update_user(
+        self, user_id: uuid.UUID, data: UserUpdate, *, acting_user_id: uuid.UUID
+    ) -> User:
+        """Apply the fields present in `data`; 404 if the user does not exist, 400 for
+        demoting or deactivating yourself, 409 for the last active admin."""
         changes: dict[str, Any] = {}
         for name, value in data.model_dump(exclude_unset=True).items():
             if value is None:
                 # An explicit null means "leave it": none of these columns is nullable.
                 continue
             changes[name] = value.value if isinstance(value, UserRole) else value
+
+        demoted = changes.get("role", UserRole.ADMIN.value) != UserRole.ADMIN.value
+        if demoted or changes.get("is_active") is False:
+            admins = set(await self.repository.lock_active_admin_ids())
+            if user_id in admins:
+                if user_id == acting_user_id:
+                    raise BadRequestException("Admins cannot demote or deactivate themselves")
+                if admins == {user_id}:
+                    raise ConflictException(KEEP_ONE_ADMIN)
 
         before = await self.repository.get_by_id(user_id)
         if before is None:
@@ -126,6 +139,9 @@ class UserService:
         """Soft-delete a user; 400 for yourself, 404 if there is no such user."""
         if acting_user_id == user_id:
             raise BadRequestException("You cannot delete your own account")
+        # Locked count: two admins deleting each other at once must not both win.
+        if set(await self.repository.lock_active_admin_ids()) == {user_id}:
+            raise ConflictException(KEEP_ONE_ADMIN)
         deleted = await self.repository.soft_delete(user_id)
         if not deleted:
             raise NotFoundException("User", user_id)

@@ -1,5 +1,6 @@
 """The `users` table."""
 
+import unicodedata
 from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Index, String, func, text, true
@@ -14,6 +15,12 @@ class UserRole(StrEnum):
     ADMIN = "admin"
     MODERATOR = "moderator"
     USER = "user"
+
+
+def normalize_email(email: str) -> str:
+    """One way to write an address: compatibility forms folded (NFKC), then lower case."""
+    folded = unicodedata.normalize("NFKC", email)
+    return folded.strip().lower()
 
 
 ROLE_VALUES = ", ".join(f"'{role.value}'" for role in UserRole)
@@ -58,7 +65,7 @@ class User(BaseModel):
 
     @validates("email")
     def _lower_email(self, _key: str, address: str) -> str:
-        return address.strip().lower()
+        return normalize_email(address)
 
     def __repr__(self) -> str:
         return f"User(id={self.id!s}, email={self.email!r}, role={self.role!r})"

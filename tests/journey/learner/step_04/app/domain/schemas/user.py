@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.domain.models.user import UserRole
+from app.domain.models.user import UserRole, normalize_email
 from app.domain.schemas.base import BaseSchema, IDSchema, TimestampSchema
 
 # Whitespace is part of a password, so it is never stripped (BaseSchema strips
@@ -42,7 +42,8 @@ class UserRegister(BaseSchema):
     @field_validator("email")
     @classmethod
     def _lowercase_email(cls, email: str) -> str:
-        return email.lower()
+        # EmailStr leaves full-width letters before the @ alone; fold them too.
+        return normalize_email(email)
 
 
 class UserCreate(UserRegister):

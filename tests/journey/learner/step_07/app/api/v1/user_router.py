@@ -88,12 +88,20 @@ async def read_user(user_id: uuid.UUID, user: CurrentUser, service: UserServiceD
     return UserResponse.model_validate(target)
 
 
-@router.patch("/{user_id}", response_model=UserResponse, responses=NOT_FOUND)
+@router.patch(
+    "/{user_id}",
+    response_model=UserResponse,
+    responses={
+        **NOT_FOUND,
+        400: {"model": ErrorResponse, "description": "Demoting or deactivating yourself"},
+        409: {"model": ErrorResponse, "description": "The last active admin"},
+    },
+)
 async def update_user(
-    user_id: uuid.UUID, data: UserUpdate, _admin: AdminUser, service: UserServiceDep
+    user_id: uuid.UUID, data: UserUpdate, admin: AdminUser, service: UserServiceDep
 ) -> UserResponse:
     """Change a user's name, role or active state (admins only)."""
-    updated = await service.update_user(user_id, data)
+    updated = await service.update_user(user_id, data, acting_user_id=admin.id)
     return UserResponse.model_validate(updated)
 
 
