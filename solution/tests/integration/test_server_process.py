@@ -152,3 +152,41 @@ def test_server_process_refuses_a_streamed_body_over_the_limit(server: Server) -
         declared = http.post("/auth/register", content=b" " * (1048576 + 1))
         assert declared.status_code == 413, declared.text
         assert http.get("/health").status_code == 200  # and the server serves on
+
+
+def test_server_process_keeps_sessions_in_the_database(server: Server) -> None:
+    """Sessions through a real server: rotation, reuse, logout and a new password."""
+    with httpx.Client(base_url=server.base_url + API, timeout=10) as http:
+        email = "sessions-over-http@example.com"
+        body = {"email": email, "password": PASSWORD, "full_name": "Session Person"}
+        assert http.post("/auth/register", json=body).status_code == 201
+
+        def log_in(password: str = PASSWORD) -> dict[str, str]:
+            response = http.post("/auth/login", data={"username": email, "password": password})
+            assert response.status_code == 200, response.text
+            assert response.headers["Cache-Control"] == "no-store"
+            tokens: dict[str, str] = response.json()
+            return tokens
+
+        def bearer(tokens: dict[str, str]) -> dict[str, str]:
+            return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+        def refresh(token: str) -> httpx.Response:
+            return http.post("/auth/refresh", json={"refresh_token": token})
+
+        first = log_in()
+        second = refresh(first["refresh_token"])
+        assert second.status_code == 200, second.text
+        assert refresh(first["refresh_token"]).status_code == 401  # reused: the session ends
+        assert refresh(second.json()["refresh_token"]).status_code == 401
+        assert http.get("/users/me", headers=bearer(second.json())).status_code == 401
+
+        laptop, phone = log_in(), log_in()
+        assert http.post("/auth/logout", headers=bearer(laptop)).status_code == 204
+        assert http.get("/users/me", headers=bearer(laptop)).status_code == 401
+        assert http.get("/users/me", headers=bearer(phone)).status_code == 200
+
+        change = {"password": "a-new-server-passphrase", "current_password": PASSWORD}
+        assert http.patch("/users/me", json=change, headers=bearer(phone)).status_code == 200
+        assert http.get("/users/me", headers=bearer(phone)).status_code == 401
+        assert http.get("/users/me", headers=bearer(log_in(change["password"]))).status_code == 200
