@@ -1,7 +1,17 @@
-"""The solution's floors stay above every release with a published advisory."""
+"""Dependencies you can reproduce: two locks, the sessions install from them, safe floors.
+
+uv.lock pins the workshop's tooling (the dependency groups of the root pyproject.toml,
+the solution among them, editable), solution/uv.lock the solution as a project of its
+own. Every nox session installs from uv.lock (`uv sync --locked`), a lock that no longer
+matches its pyproject.toml fails here, and the solution's floors stay above every
+release with a published advisory.
+"""
 
 from __future__ import annotations
 
+import ast
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,6 +24,7 @@ from packaging.version import Version
 from course.manifest import REPO_ROOT
 
 SOLUTION = REPO_ROOT / "solution"
+NOXFILE = REPO_ROOT / "noxfile.py"
 
 # The first release of each package past its published advisories, and those advisories.
 # Lowering a floor in solution/pyproject.toml (or in the grader's `grade` group) below one
@@ -63,6 +74,15 @@ def pyproject(root: Path) -> dict[str, Any]:
     return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
 
 
+def locked_versions(root: Path) -> dict[str, Version]:
+    lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
+    return {
+        canonicalize_name(package["name"]): Version(package["version"])
+        for package in lock["package"]
+        if "version" in package
+    }
+
+
 # --- the floors ----------------------------------------------------------------------
 
 
@@ -88,3 +108,145 @@ def test_the_graders_floor_is_the_solutions(name: str) -> None:
     assert floor(grade[name]) == floor(solution[name]), (
         f"the grade group asks for {grade[name]}, the solution for {solution[name]}"
     )
+
+
+@pytest.mark.parametrize("root", [REPO_ROOT, SOLUTION], ids=["tooling", "solution"])
+def test_the_locked_versions_are_past_every_advisory(root: Path) -> None:
+    locked = locked_versions(root)
+    for name, (fixed, advisories) in ADVISORIES.items():
+        assert name in locked, f"{root.name}/uv.lock pins no {name}"
+        assert locked[name] >= Version(fixed), (
+            f"{root.name}/uv.lock pins {name} {locked[name]}, before {fixed}: {advisories}"
+        )
+
+
+# --- the locks -----------------------------------------------------------------------
+
+
+def uv() -> list[str]:
+    """The uv the `locks` group pins (in this environment), else the one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return [find_uv_bin()]
+    except ImportError:
+        found = shutil.which("uv")
+        if found is None:
+            pytest.skip("needs uv (the `locks` group: nox -s tests installs it)")
+        return [found]
+
+
+@pytest.mark.parametrize("root", [REPO_ROOT, SOLUTION], ids=["tooling", "solution"])
+def test_the_lock_matches_its_pyproject(root: Path) -> None:
+    """`uv lock --check`: offline, since an unchanged lock needs nothing from the index."""
+    result = subprocess.run(
+        [*uv(), "lock", "--check", "--offline", "--project", str(root)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, (
+        f"{root.relative_to(REPO_ROOT.parent)}/uv.lock is stale: run `uv lock` in "
+        f"{root.name}/ and commit it.\n{result.stderr}"
+    )
+
+
+def test_the_locked_python_admits_the_course() -> None:
+    for root in (REPO_ROOT, SOLUTION):
+        lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
+        assert lock["requires-python"] == ">=3.11", root
+        registries = {
+            package["source"].get("registry")
+            for package in lock["package"]
+            if "registry" in package.get("source", {})
+        }
+        assert registries == {"https://pypi.org/simple"}, f"{root}: {registries}"
+
+
+def test_every_locked_distribution_has_a_hash() -> None:
+    for root in (REPO_ROOT, SOLUTION):
+        lock = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))
+        for package in lock["package"]:
+            if "registry" not in package.get("source", {}):
+                continue  # the solution itself, a path
+            files = [package["sdist"]] if "sdist" in package else []
+            files += package.get("wheels", [])
+            assert files, f"{package['name']}: nothing to install"
+            for file in files:
+                assert file.get("hash", "").startswith("sha256:"), (package["name"], file)
+
+
+def test_the_tooling_project_is_virtual_and_names_the_solution_editable() -> None:
+    config = pyproject(REPO_ROOT)
+    assert config["tool"]["uv"]["package"] is False
+    source = config["tool"]["uv"]["sources"][pyproject(SOLUTION)["project"]["name"]]
+    assert source == {"path": "solution", "editable": True}
+
+
+# --- the sessions install from uv.lock -------------------------------------------------
+
+
+def noxfile_sessions() -> dict[str, ast.FunctionDef]:
+    """The session functions of noxfile.py, by session name."""
+    found: dict[str, ast.FunctionDef] = {}
+    for node in ast.parse(NOXFILE.read_text(encoding="utf-8")).body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            call = decorator if isinstance(decorator, ast.Call) else None
+            target = call.func if call else decorator
+            if ast.unparse(target) != "nox.session":
+                continue
+            name = node.name
+            for keyword in call.keywords if call else []:
+                if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                    name = str(keyword.value.value)
+            found[name] = node
+    return found
+
+
+def calls(node: ast.AST) -> list[str]:
+    return [ast.unparse(call.func) for call in ast.walk(node) if isinstance(call, ast.Call)]
+
+
+def test_every_session_installs_from_the_lock() -> None:
+    sessions = noxfile_sessions()
+    expected = {"serve", "lint", "tests", "grade", "watch", "start", "next", "checkpoints",
+                "diff", "bench", "docs", "notebooks"}  # fmt: skip
+    assert expected <= sessions.keys()
+    for name, function in sessions.items():
+        made = calls(function)
+        assert "install" in made, f"nox -s {name} installs nothing from uv.lock"
+        assert "session.install" not in made, f"nox -s {name} installs past uv.lock"
+
+
+def test_the_install_helper_syncs_the_locked_groups() -> None:
+    text = NOXFILE.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    (helper,) = (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "install")
+    source = ast.get_source_segment(text, helper) or ""
+    assert "session.install" not in source
+    for needed in ('"uv", "sync", "--locked"', "UV_PROJECT_ENVIRONMENT", '"solution"'):
+        assert needed in source, f"install() in noxfile.py lost {needed}"
+
+
+def test_the_grader_runs_without_the_reference_app() -> None:
+    """The grader imports the learner's `app`: the reference one must not be installed."""
+    sessions = noxfile_sessions()
+    for name in ("grade", "watch", "next", "docs", "start", "diff", "checkpoints"):
+        installs = [
+            call for call in ast.walk(sessions[name])
+            if isinstance(call, ast.Call) and ast.unparse(call.func) == "install"
+        ]  # fmt: skip
+        assert installs, name
+        for call in installs:
+            keywords = {k.arg: ast.unparse(k.value) for k in call.keywords}
+            assert keywords.get("solution") == "False", f"nox -s {name} installs the solution"
+
+
+def test_the_groups_the_sessions_name_exist() -> None:
+    groups = pyproject(REPO_ROOT)["dependency-groups"].keys()
+    for name, function in noxfile_sessions().items():
+        for call in ast.walk(function):
+            if isinstance(call, ast.Call) and ast.unparse(call.func) == "install":
+                for argument in call.args[1:]:
+                    assert isinstance(argument, ast.Constant), name
+                    assert argument.value in groups, f"nox -s {name}: no group {argument.value}"
