@@ -4,12 +4,14 @@ uv.lock pins the workshop's tooling (the dependency groups of the root pyproject
 the solution among them, editable), solution/uv.lock the solution as a project of its
 own. Every nox session installs from uv.lock (`uv sync --locked`), a lock that no longer
 matches its pyproject.toml fails here, and the solution's floors stay above every
-release with a published advisory.
+release with a published advisory. .github/workflows/newest-deps.yml tries the newest
+releases every week.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import tomllib
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -25,6 +28,8 @@ from course.manifest import REPO_ROOT
 
 SOLUTION = REPO_ROOT / "solution"
 NOXFILE = REPO_ROOT / "noxfile.py"
+WORKFLOW = REPO_ROOT / ".github" / "workflows" / "newest-deps.yml"
+CI_RUN = REPO_ROOT / ".ci" / "run"
 
 # The first release of each package past its published advisories, and those advisories.
 # Lowering a floor in solution/pyproject.toml (or in the grader's `grade` group) below one
@@ -250,3 +255,70 @@ def test_the_groups_the_sessions_name_exist() -> None:
                 for argument in call.args[1:]:
                     assert isinstance(argument, ast.Constant), name
                     assert argument.value in groups, f"nox -s {name}: no group {argument.value}"
+
+
+# --- the weekly run on the newest releases ---------------------------------------------
+
+
+def workflow() -> dict[Any, Any]:
+    data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_newest_deps_workflow_runs_weekly_and_on_demand() -> None:
+    data = workflow()
+    triggers = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert isinstance(triggers, dict)
+    assert "workflow_dispatch" in triggers
+    (schedule,) = triggers["schedule"]
+    fields = schedule["cron"].split()
+    assert len(fields) == 5 and fields[2:4] == ["*", "*"] and fields[4] != "*", (
+        f"not weekly: {schedule['cron']}"
+    )
+    assert data["permissions"] == {"contents": "read"}
+
+
+def run_scripts() -> str:
+    steps = [step for job in workflow()["jobs"].values() for step in job["steps"]]
+    return "\n".join(str(step.get("run", "")) for step in steps)
+
+
+def test_the_workflow_upgrades_both_locks_and_runs_the_test_command() -> None:
+    scripts = run_scripts()
+    assert re.search(r"^\s*uv lock --upgrade", scripts, re.MULTILINE)
+    assert "cd solution && uv lock --upgrade" in scripts
+    assert "bash .ci/run" in scripts
+    assert "pipefail" in scripts  # tee must not hide the failure
+    assert "nox -s tests" in CI_RUN.read_text(encoding="utf-8")
+
+
+def test_the_workflow_names_only_existing_sessions() -> None:
+    sessions = noxfile_sessions().keys()
+    text = run_scripts() + "\n" + CI_RUN.read_text(encoding="utf-8")
+    named = re.findall(r"nox -s ([\w-]+)", text)
+    assert named
+    for name in named:
+        assert name in sessions, f"nox -s {name}: no such session in noxfile.py"
+
+
+def test_the_workflow_uses_only_official_actions_pinned() -> None:
+    steps = [step for job in workflow()["jobs"].values() for step in job["steps"]]
+    used = [step["uses"] for step in steps if "uses" in step]
+    assert used
+    for action in used:
+        name, _, ref = action.partition("@")
+        assert name.startswith("actions/"), f"{action}: not an official action"
+        assert re.fullmatch(r"v\d+|[0-9a-f]{40}", ref), f"{action}: pin a major or a SHA"
+
+
+def test_the_workflow_uploads_the_upgraded_locks_and_the_log() -> None:
+    steps = [step for job in workflow()["jobs"].values() for step in job["steps"]]
+    (upload,) = (s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()"
+    paths = upload["with"]["path"]
+    for needed in ("reports/newest-deps/", "uv.lock", "solution/uv.lock"):
+        assert needed in paths
+    scripts = run_scripts()
+    for written in ("locks.diff", "upgrades.txt", "ci.log"):
+        assert f"reports/newest-deps/{written}" in scripts
