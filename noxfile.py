@@ -16,20 +16,22 @@
     nox -s docs     build the course site into site/ (`-- serve`: live preview)
     nox -s notebooks     execute every notebook against the solution on SQLite
 
-Each session builds its own virtual environment (with uv when it is installed),
-so the only thing to install by hand is nox itself.
+Each session builds its own virtual environment and installs into it exactly what
+uv.lock pins for its dependency groups (`uv sync --locked`), so the only thing to install
+by hand is nox with uv: `python -m pip install "nox[uv]"`. `uv lock --upgrade-package NAME`
+moves one pin; solution/uv.lock pins the solution as a project of its own.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).resolve().parent
 SOLUTION = ROOT / "solution"
-PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 nox.options.default_venv_backend = "uv|virtualenv"
 # uv skips compiling bytecode by default; the grader starts many Python processes,
@@ -39,11 +41,22 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests"]
 
 
-def install(session: nox.Session, *groups: str) -> None:
-    """Install the solution (editable) and the workshop's dependency groups."""
-    session.install("-e", str(SOLUTION))
-    for group in groups:
-        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+def install(session: nox.Session, *groups: str, solution: bool = True) -> None:
+    """Install the workshop's dependency groups (and the solution, editable) from uv.lock.
+
+    `uv sync --locked` installs exactly the pinned versions, with their hashes, and fails
+    when uv.lock no longer matches pyproject.toml (`uv lock` brings it up to date). The
+    environment holds nothing else: without `solution`, not the reference `app` package
+    (the grader runs a learner's `app` with it).
+    """
+    if session.venv_backend != "uv" and not shutil.which("uv"):
+        session.error('uv installs from uv.lock: python -m pip install "nox[uv]"')
+    chosen = [*groups, "solution"] if solution else list(groups)
+    session.run_install(
+        "uv", "sync", "--locked", "--no-default-groups",
+        *(f"--group={group}" for group in chosen),
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )  # fmt: skip
 
 
 def admin_credentials_source() -> str:
@@ -70,7 +83,7 @@ def serve(session: nox.Session) -> None:
     """
     if session.posargs and not session.posargs[0].startswith("-"):
         # A learner's project: the app's libraries, never the reference's `app` package.
-        session.install(*nox.project.dependency_groups(PYPROJECT, "grade"))
+        install(session, "grade", solution=False)
         session.run("python", "-m", "course", "serve", *session.posargs)
         return
     install(session)
@@ -110,7 +123,8 @@ def tests(session: nox.Session) -> None:
     PostgreSQL is covered when TEST_POSTGRES_URL names a server, e.g.
     postgresql+asyncpg://user:pass@localhost:5432/postgres (the user needs CREATEDB).
     """
-    install(session, "test", "lint", "grade", "docs", "browser", "notebooks", "watch", "pitfalls")
+    install(session, "test", "lint", "grade", "docs", "browser", "notebooks", "watch", "pitfalls",
+            "locks")  # fmt: skip
     run_lint(session)
     session.log("The course site, built strictly")
     session.run("python", "-m", "course", "docs", "--check")
@@ -135,14 +149,14 @@ def grade(session: nox.Session) -> None:
     A batch: `nox -s grade -- DIR1 DIR2 ...` or `-- --class DIR` (each sub-folder is a
     submission) writes reports/class-TIME/ with gradebook.csv, summary.md, dashboard.html.
     """
-    session.install(*nox.project.dependency_groups(PYPROJECT, "grade"))
+    install(session, "grade", solution=False)
     session.run("python", "-m", "course", "grade", *session.posargs)
 
 
 @nox.session
 def watch(session: nox.Session) -> None:
     """Re-grade the current step of workspace/ (or `-- PATH`) on every save; Ctrl-C stops."""
-    session.install(*nox.project.dependency_groups(PYPROJECT, "watch"))
+    install(session, "watch", solution=False)
     session.run("python", "-m", "course", "watch", *session.posargs)
 
 
@@ -151,7 +165,7 @@ def start(session: nox.Session) -> None:
     """Create workspace/ from checkpoint N: `nox -s start -- N [--force]`."""
     if not session.posargs:
         session.error("Which step? For example: nox -s start -- 1")
-    session.install("rich")
+    install(session, "course", solution=False)
     session.run("python", "-m", "course", "start", *session.posargs)
 
 
@@ -162,7 +176,7 @@ def next_step(session: nox.Session) -> None:
     It grades step N first and refuses while it is incomplete (`-- --force` moves on
     anyway); `-- --dry-run` lists what would change. The workspace is backed up first.
     """
-    session.install(*nox.project.dependency_groups(PYPROJECT, "grade"))
+    install(session, "grade", solution=False)
     session.run("python", "-m", "course", "next", *session.posargs)
 
 
@@ -174,7 +188,7 @@ def checkpoints(session: nox.Session) -> None:
     (the tables from the manifest, the grading tests and the solution: `python -m course
     docs`), and the published digest of the grading files (`python -m course digest`).
     """
-    session.install("rich")
+    install(session, "course", solution=False)
     session.run("python", "-m", "course", "checkpoints", *session.posargs)
     session.run("python", "-m", "course", "docs", *session.posargs)
     check = "--check" in session.posargs
@@ -184,7 +198,7 @@ def checkpoints(session: nox.Session) -> None:
 @nox.session
 def diff(session: nox.Session) -> None:
     """Show a submission's files for a step beside the reference: `-- [--step N] [PATH]`."""
-    session.install("rich")
+    install(session, "course", solution=False)
     session.run("python", "-m", "course", "diff", *session.posargs)
 
 
@@ -219,7 +233,7 @@ def docs(session: nox.Session) -> None:
     `nox -s docs -- --no-solutions` builds it without the reference answers, for a
     graded class.
     """
-    session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
+    install(session, "docs", solution=False)
     if session.posargs[:1] == ["serve"]:
         address = ["--dev-addr", "127.0.0.1:8001"]
         session.run("mkdocs", "serve", "--livereload", *address, *session.posargs[1:],

@@ -44,10 +44,12 @@ RECIPES = Path(__file__).with_name("checkpoints")
 SOLUTION = REPO_ROOT / "solution"
 STEPS = REPO_ROOT / "steps"
 GUIDE = "STEP.md"
-# Local by-products of working in solution/: never part of a checkpoint.
+# Local by-products of working in solution/: never part of a checkpoint. Nor is its
+# uv.lock: a checkpoint's project is the learner's, graded with the grader's own locked
+# environment (the `grade` group of uv.lock at the root).
 IGNORED = (
     "__pycache__", "*.pyc", "*.db", ".pytest_cache", ".mypy_cache", ".ruff_cache",
-    ".import_linter_cache", ".env", "*.egg-info", "build",
+    ".import_linter_cache", ".env", "*.egg-info", "build", ".venv", "uv.lock",
 )  # fmt: skip
 IGNORE = shutil.ignore_patterns(*IGNORED)
 
