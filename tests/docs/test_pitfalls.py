@@ -166,6 +166,9 @@ PITFALLS: dict[str, tuple[str, ...]] = {
     "an exception raised while FastAPI reads the body": (
         "test_fastapi_turns_an_exception_from_receive_into_a_400_unless_it_is_an_http_exception",
     ),
+    "the proxy's address in every event": (
+        "test_uvicorn_trusts_forwarded_for_only_from_forwarded_allow_ips",
+    ),
     # docs/steps/08-migrations-delivery.md
     "uvicorn names itself": ("test_uvicorn_sends_its_server_header_unless_told_not_to",),
     "a synchronous migration setup for an async app": (
@@ -1485,3 +1488,35 @@ def test_uvicorn_sends_its_server_header_unless_told_not_to() -> None:
     assert b"server" not in dict(quiet.encoded_headers)
     # The command line's switch for it.
     assert "--no-server-header" in CliRunner().invoke(command_line, ["--help"]).output
+
+
+def test_uvicorn_trusts_forwarded_for_only_from_forwarded_allow_ips() -> None:
+    import uvicorn
+
+    def client_seen(peer: str, **options: Any) -> str:
+        seen: list[str] = []
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            seen.append(scope["client"][0])
+
+        config = uvicorn.Config(app, **options)
+        config.load()
+        scope = {
+            "type": "http",
+            "client": (peer, 40000),
+            "scheme": "http",
+            "headers": [(b"x-forwarded-for", b"203.0.113.7")],
+        }
+        asyncio.run(config.loaded_app(scope, None, None))
+        return seen[0]
+
+    # By default uvicorn reads X-Forwarded-For, but only from a peer on loopback.
+    assert uvicorn.Config(lambda *_: None).proxy_headers is True
+    assert client_seen("127.0.0.1") == "203.0.113.7"
+    # A proxy on another host (another container): the app sees the proxy's address.
+    assert client_seen("10.0.0.5") == "10.0.0.5"
+    assert client_seen("10.0.0.5", forwarded_allow_ips="10.0.0.5") == "203.0.113.7"
+    # Trusting every peer lets any client that reaches uvicorn directly name any address.
+    assert client_seen("198.51.100.9", forwarded_allow_ips="*") == "203.0.113.7"
+    # Without proxy headers the header is ignored even from loopback.
+    assert client_seen("127.0.0.1", proxy_headers=False) == "127.0.0.1"

@@ -346,6 +346,8 @@ MUTANTS = [
     Mutant("inactive user may log in", 6, (
         ("app/service/auth_service.py",
          "if not user.is_active:\n"
+         '            security_event(SecurityEvent.LOGIN_FAILED, '
+         'outcome="deactivated", user_id=user.id)\n'
          '            raise ForbiddenException("This account is deactivated")',
          "pass"),)),
     Mutant("deactivated user's token still works", 6, (
@@ -405,23 +407,29 @@ MUTANTS = [
     Mutant("a reused refresh token ends nothing", 6, (
         ("app/service/auth_service.py", """            if await self.sessions.end(session_id):
                 await self.sessions.commit()
+                security_event(SecurityEvent.REFRESH_REUSED, outcome="ended", user_id=user_id)
 """, ""),
     ), fails=("test_reusing_a_refresh_token_ends_the_session_for_good",)),
     Mutant("the end of a reused session is rolled back", 6, (
         ("app/service/auth_service.py", """            if await self.sessions.end(session_id):
                 await self.sessions.commit()
+                security_event(SecurityEvent.REFRESH_REUSED, outcome="ended", user_id=user_id)
 """, """            await self.sessions.end(session_id)
+            security_event(SecurityEvent.REFRESH_REUSED, outcome="ended", user_id=user_id)
 """),
     ), fails=("test_reusing_a_refresh_token_ends_the_session_for_good",)),
     Mutant("password change without the current password", 6, (
         ("app/service/user_service.py",
          "            if not await verify_password(current, user.password_hash):\n"
+         '                security_event(SecurityEvent.PASSWORD_CHANGED, '
+         'outcome="refused", user_id=user.id)\n'
          "                raise BadRequestException(WRONG_CURRENT_PASSWORD)\n", ""),
     ), fails=("test_a_new_password_needs_the_current_one_and_ends_every_session",)),
     Mutant("password change keeps the sessions", 6, (
         ("app/service/user_service.py", """        if "password_hash" in values:
             await self.sessions.end_all(user.id)
-""", ""),
+""", """        if "password_hash" in values:
+"""),
     ), fails=("test_a_new_password_needs_the_current_one_and_ends_every_session",)),
     Mutant("a change of rights keeps the sessions", 6, (
         ("app/service/user_service.py", """        if rights_change:
@@ -431,6 +439,46 @@ MUTANTS = [
     Mutant("any admin edit ends the sessions", 6, (
         ("app/service/user_service.py", "        if rights_change:\n", "        if True:\n"),
     ), fails=("test_a_change_that_keeps_the_rights_ends_no_session",)),
+    Mutant("a failed login logs the email", 6, (
+        ("app/service/auth_service.py",
+         'security_event(SecurityEvent.LOGIN_FAILED, '
+         'outcome="unknown_email")',
+         'security_event(SecurityEvent.LOGIN_FAILED, outcome=f"unknown_email {email}")'),
+    ), fails=("test_failed_logins_are_events_naming_the_user_by_id_never_the_email",)),
+    Mutant("a wrong password is not logged", 6, (
+        ("app/service/auth_service.py",
+         '            security_event(SecurityEvent.LOGIN_FAILED, '
+         'outcome="wrong_password", user_id=user.id)\n',
+         ""),
+    ), fails=("test_failed_logins_are_events_naming_the_user_by_id_never_the_email",)),
+    Mutant("a reused refresh token is not logged", 6, (
+        ("app/service/auth_service.py",
+         '                security_event(SecurityEvent.REFRESH_REUSED, '
+         'outcome="ended", user_id=user_id)\n',
+         ""),
+    ), fails=("test_a_reused_refresh_token_is_an_event",)),
+    Mutant("a logout event without the user id", 6, (
+        ("app/service/auth_service.py",
+         'security_event(SecurityEvent.LOGOUT, '
+         'outcome="ended", user_id=_uuid_claim(claims, "sub"))',
+         'security_event(SecurityEvent.LOGOUT, outcome="ended")'),
+    ), fails=("test_logout_is_an_event_with_the_user_id",)),
+    Mutant("a refused password change is not logged", 6, (
+        ("app/service/user_service.py",
+         '                security_event(SecurityEvent.PASSWORD_CHANGED, '
+         'outcome="refused", user_id=user.id)\n',
+         ""),
+    ), fails=("test_a_password_change_and_a_refused_one_are_events",)),
+    Mutant("an admin's change names no actor", 6, (
+        ("app/service/user_service.py", "            actor_id=acting_user_id,\n", ""),
+    ), fails=("test_an_admins_changes_to_users_are_events_naming_the_admin",)),
+    Mutant("security events carry no client address", 7, (
+        ("app/middleware/request_id.py", ", client_address(client_host(scope))", ""),
+    ), fails=("test_security_events_carry_the_client_address_and_the_request_id",)),
+    Mutant("the client address is a constant", 7, (
+        ("app/middleware/request_id.py", "return str(client[0]) if client else None",
+         'return "127.0.0.1"'),
+    ), fails=("test_security_events_carry_the_client_address_and_the_request_id",)),
     Mutant("logout ends nothing", 7, (
         ("app/api/v1/auth_router.py", "    await auth_service.logout(claims)\n",
          "    del claims\n"),

@@ -138,6 +138,34 @@ VARIANTS = [
     )),
     # Cache-Control set by each auth endpoint itself, the security headers appended to the
     # raw header list, the body limit counting in a class of its own.
+    # Keyword fields straight into `extra`: the UUIDs and the enum as they are, all at INFO.
+    Variant("security events as keyword fields of one info call", 6, (
+        ("app/core/security_events.py",
+         """    failed = event in WARNING_EVENTS or outcome == "refused"
+    fields = {""", """    logger.opt(depth=1).info(
+        "{event}: {outcome}",
+        event=event,
+        outcome=outcome,
+        user_id=user_id,
+        actor_id=actor_id,
+        client=get_client(),
+    )
+    del changes
+    return
+    failed = event in WARNING_EVENTS or outcome == "refused"
+    fields = {"""),
+    )),
+    # The client address in Loguru's context, beside the request id, not a variable of its own.
+    Variant("the client address in the log context", 7, (
+        ("app/middleware/request_id.py",
+         "            with logger.contextualize(request_id=request_id), "
+         "client_address(client_host(scope)):\n",
+         "            with logger.contextualize(\n"
+         "                request_id=request_id, client=client_host(scope) or \"-\"\n"
+         "            ):\n"),
+        ("app/core/security_events.py", '        "client": get_client(),\n', ""),
+        ("app/core/security_events.py", '        fields["client"],\n', '        "-",\n'),
+    )),
     Variant("no-store per endpoint and headers written another way", 7, (
         ("app/api/v1/auth_router.py",
          "router = APIRouter(prefix=\"/auth\", tags=[\"auth\"], dependencies=[Depends(no_store)])",

@@ -14,6 +14,8 @@ from loguru import logger
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.security_events import client_address
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is trusted only if it is short and plain: it ends up in logs.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -40,8 +42,19 @@ def choose_request_id(incoming: str | None) -> str:
     return str(uuid.uuid4())
 
 
+def client_host(scope: Scope) -> str | None:
+    """Return the client's address from the ASGI scope (None if the server gives none).
+
+    Behind a proxy this is the proxy's address, unless the server is told to trust
+    its forwarded headers (uvicorn: --proxy-headers with --forwarded-allow-ips).
+    """
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
 class RequestIDMiddleware:
-    """Sets the request id for the request's context and adds it to the response."""
+    """Sets the request id (and the client's address, for security events) for the
+    request's context and adds the id to the response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -61,7 +74,7 @@ class RequestIDMiddleware:
 
         token = _request_id.set(request_id)
         try:
-            with logger.contextualize(request_id=request_id):
+            with logger.contextualize(request_id=request_id), client_address(client_host(scope)):
                 await self.app(scope, receive, send_with_id)
         finally:
             _request_id.reset(token)

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.exceptions import BadRequestException, ConflictException, NotFoundException
 from app.core.security import hash_password, verify_password
+from app.core.security_events import SecurityEvent, security_event
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.common import PaginationParams
 from app.domain.schemas.user import (
@@ -106,6 +107,13 @@ class UserService:
             raise NotFoundException("User", user_id)
         if rights_change:
             await self.sessions.end_all(user_id)
+        security_event(
+            SecurityEvent.USER_UPDATED,
+            outcome="updated",
+            user_id=user_id,
+            actor_id=acting_user_id,
+            changes=list(values),
+        )
         return updated
 
     async def update_profile(self, user: User, data: UserSelfUpdate) -> User:
@@ -121,6 +129,7 @@ class UserService:
         if data.password is not None:
             current = data.current_password or ""
             if not await verify_password(current, user.password_hash):
+                security_event(SecurityEvent.PASSWORD_CHANGED, outcome="refused", user_id=user.id)
                 raise BadRequestException(WRONG_CURRENT_PASSWORD)
             values["password_hash"] = await hash_password(data.password)
         if not values:
@@ -130,6 +139,7 @@ class UserService:
             raise NotFoundException("User", user.id)
         if "password_hash" in values:
             await self.sessions.end_all(user.id)
+            security_event(SecurityEvent.PASSWORD_CHANGED, outcome="changed", user_id=user.id)
         return updated
 
     async def delete_user(self, user_id: uuid.UUID, *, acting_user_id: uuid.UUID) -> None:
@@ -141,6 +151,9 @@ class UserService:
         if not await self.repository.soft_delete(user_id):
             raise NotFoundException("User", user_id)
         await self.sessions.end_all(user_id)
+        security_event(
+            SecurityEvent.USER_DELETED, outcome="deleted", user_id=user_id, actor_id=acting_user_id
+        )
 
     async def _keep_an_active_admin(self, user_id: uuid.UUID, acting_user_id: uuid.UUID) -> None:
         """Refuse to take away `user_id`'s admin rights if they are their own (400) or

@@ -406,3 +406,9 @@ async def test_no_password_hash_or_token_in_any_log_line_at_debug(
         if secret in line
     }
     assert leaks == set(), "secrets in the logs"
+
+    # The security events were among those lines, and name the user by id, not email.
+    event_lines = [line for line in capture.lines if "event" in json.loads(line)["record"]["extra"]]
+    logged = {json.loads(line)["record"]["extra"]["event"] for line in event_lines}
+    assert {"login_failed", "password_changed"} <= logged
+    assert [line for line in event_lines if email in line or "leak-check" in line] == []

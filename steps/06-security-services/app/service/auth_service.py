@@ -13,6 +13,7 @@ from app.core.security import (
     spend_verify_time,
     verify_password,
 )
+from app.core.security_events import SecurityEvent, security_event
 from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.auth import TokenResponse
@@ -73,7 +74,7 @@ class AuthService:
         before: the session ends (committed, although the answer is 401), so the
         token issued in its place stops working too.
         """
-        # TODO(step 6): decode, then sessions.rotate(sid, sub, used jti, new id); if that fails the token was used before: end the session, commit, 401
+        # TODO(step 6): decode, then sessions.rotate(sid, sub, used jti, new id); if that fails the token was used before: end the session, commit, log SecurityEvent.REFRESH_REUSED, 401
         raise NotImplementedError
 
     async def logout(self, claims: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.exceptions import BadRequestException, ConflictException, NotFoundException
 from app.core.security import hash_password, verify_password
+from app.core.security_events import SecurityEvent, security_event
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.common import PaginationParams
 from app.domain.schemas.user import (

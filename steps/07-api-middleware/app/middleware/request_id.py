@@ -14,6 +14,8 @@ from loguru import logger
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.security_events import client_address
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is trusted only if it is short and plain: it ends up in logs.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -40,13 +42,24 @@ def choose_request_id(incoming: str | None) -> str:
     raise NotImplementedError
 
 
+def client_host(scope: Scope) -> str | None:
+    """Return the client's address from the ASGI scope (None if the server gives none).
+
+    Behind a proxy this is the proxy's address, unless the server is told to trust
+    its forwarded headers (uvicorn: --proxy-headers with --forwarded-allow-ips).
+    """
+    # TODO(step 7): scope.get("client") is (host, port) or None
+    raise NotImplementedError
+
+
 class RequestIDMiddleware:
-    """Sets the request id for the request's context and adds it to the response."""
+    """Sets the request id (and the client's address, for security events) for the
+    request's context and adds the id to the response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI call."""
-        # TODO(step 7): implement this function (see its docstring)
+        # TODO(step 7): choose the id, put it in scope["state"], set _request_id, and run the app inside logger.contextualize(request_id=...) and client_address(client_host(scope)), adding the header in a wrapped send
         raise NotImplementedError

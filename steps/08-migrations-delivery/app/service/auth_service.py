@@ -13,6 +13,7 @@ from app.core.security import (
     spend_verify_time,
     verify_password,
 )
+from app.core.security_events import SecurityEvent, security_event
 from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.auth import TokenResponse
@@ -63,10 +64,13 @@ class AuthService:
         user = await self.repository.get_by_email(email)
         if user is None:
             await spend_verify_time(password)
+            security_event(SecurityEvent.LOGIN_FAILED, outcome="unknown_email")
             raise UnauthorizedException(BAD_CREDENTIALS)
         if not await verify_password(password, user.password_hash):
+            security_event(SecurityEvent.LOGIN_FAILED, outcome="wrong_password", user_id=user.id)
             raise UnauthorizedException(BAD_CREDENTIALS)
         if not user.is_active:
+            security_event(SecurityEvent.LOGIN_FAILED, outcome="deactivated", user_id=user.id)
             raise ForbiddenException("This account is deactivated")
         return user
 
@@ -99,6 +103,7 @@ class AuthService:
         if session is None:
             if await self.sessions.end(session_id):
                 await self.sessions.commit()
+                security_event(SecurityEvent.REFRESH_REUSED, outcome="ended", user_id=user_id)
             raise UnauthorizedException(SESSION_ENDED)
         user = await self.get_active_user(user_id, session_id)
         return self.issue_tokens(user, session)
@@ -106,6 +111,7 @@ class AuthService:
     async def logout(self, claims: dict[str, Any]) -> None:
         """End the session a decoded access token names: its tokens stop working."""
         await self.sessions.end(_uuid_claim(claims, "sid"))
+        security_event(SecurityEvent.LOGOUT, outcome="ended", user_id=_uuid_claim(claims, "sub"))
 
     async def get_active_user(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User:
         """Return the active user of a live session; 401 otherwise."""

@@ -13,6 +13,7 @@ from app.core.security import (
     spend_verify_time,
     verify_password,
 )
+from app.core.security_events import SecurityEvent, security_event
 from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.auth import TokenResponse
@@ -70,9 +71,14 @@ class AuthService:
             password_ok = False
 
         if account is None or not password_ok:
+            why = "unknown_email" if account is None else "wrong_password"
+            security_event(
+                SecurityEvent.LOGIN_FAILED, outcome=why, user_id=account.id if account else None
+            )
             raise UnauthorizedException(BAD_CREDENTIALS)
         # Only someone who knows the password learns that the account is disabled.
         if not account.is_active:
+            security_event(SecurityEvent.LOGIN_FAILED, outcome="inactive", user_id=account.id)
             raise ForbiddenException("This account has been deactivated")
         return account
 
@@ -103,6 +109,7 @@ class AuthService:
             ended_now = await self.sessions.end(session_id)
             if ended_now:
                 await self.sessions.commit()
+                security_event(SecurityEvent.REFRESH_REUSED, outcome="session_ended", user_id=account_id)
             raise UnauthorizedException(SESSION_ENDED)
         account = await self.get_active_user(account_id, session_id)
         return self.issue_tokens(account, current)
@@ -110,6 +117,7 @@ class AuthService:
     async def logout(self, claims: dict[str, Any]) -> None:
         """End the session a decoded access token names: its tokens stop working."""
         await self.sessions.end(_uuid_claim(claims, "sid"))
+        security_event(SecurityEvent.LOGOUT, outcome="ok", user_id=_uuid_claim(claims, "sub"))
 
     async def get_active_user(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User:
         """Return the active user of a live session; 401 otherwise."""

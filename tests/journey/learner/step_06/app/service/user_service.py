@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.exceptions import BadRequestException, ConflictException, NotFoundException
 from app.core.security import hash_password, verify_password
+from app.core.security_events import SecurityEvent, security_event
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.common import PaginationParams
 from app.domain.schemas.user import (
@@ -112,6 +113,13 @@ class UserService:
         if (updated.role, updated.is_active) != old_rights:
             # New rights, new login: whatever tokens they hold stop working.
             await self.sessions.end_all(user_id)
+            security_event(
+                SecurityEvent.USER_UPDATED,
+                outcome="rights_changed",
+                user_id=user_id,
+                actor_id=acting_user_id,
+                changes=sorted(changes),
+            )
         return updated
 
     async def update_profile(self, user: User, data: UserSelfUpdate) -> User:
@@ -120,6 +128,7 @@ class UserService:
         if data.password is not None:
             proof = data.current_password or ""
             if not await verify_password(proof, user.password_hash):
+                security_event(SecurityEvent.PASSWORD_CHANGED, outcome="refused", user_id=user.id)
                 raise BadRequestException(WRONG_CURRENT_PASSWORD)
             changes["password_hash"] = await hash_password(data.password)
         if data.full_name is not None:
@@ -133,6 +142,7 @@ class UserService:
             raise NotFoundException("User", user.id)
         if "password_hash" in changes:
             await self.sessions.end_all(user.id)  # log out everywhere, this device too
+            security_event(SecurityEvent.PASSWORD_CHANGED, outcome="ok", user_id=user.id)
         return updated
 
     async def delete_user(self, user_id: uuid.UUID, *, acting_user_id: uuid.UUID) -> None:
@@ -146,3 +156,4 @@ class UserService:
         if not deleted:
             raise NotFoundException("User", user_id)
         await self.sessions.end_all(user_id)
+        security_event(SecurityEvent.USER_DELETED, outcome="ok", user_id=user_id, actor_id=acting_user_id)

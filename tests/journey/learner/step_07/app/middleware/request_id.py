@@ -13,6 +13,8 @@ from loguru import logger
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.security_events import client_address
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming id is trusted only if it is short and plain: it ends up in logs.
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -30,6 +32,15 @@ def choose_request_id(incoming: str | None) -> str:
     if not incoming or VALID_REQUEST_ID.fullmatch(incoming) is None:
         return str(uuid.uuid4())
     return incoming
+
+
+def client_host(scope: Scope) -> str | None:
+    """Return the client's address from the ASGI scope (None if the server gives none)."""
+    peer = scope.get("client")
+    if peer is None:
+        return None
+    host, _port = peer
+    return str(host)
 
 
 class RequestIDMiddleware:
@@ -58,7 +69,7 @@ class RequestIDMiddleware:
             await send(message)
 
         reset_token = _request_id.set(request_id)
-        with logger.contextualize(request_id=request_id):
+        with logger.contextualize(request_id=request_id), client_address(client_host(scope)):
             try:
                 await self.app(scope, receive, send_with_request_id)
             finally:
