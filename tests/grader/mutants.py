@@ -333,6 +333,20 @@ MUTANTS = [
          'super().__init__(message, headers={"Retry-After": str(retry_after)})',
          "super().__init__(message)"),),
         fails=("test_too_many_requests_is_429_with_retry_after",)),
+    Mutant("login's 429 and 503 undocumented", 7, (
+        ("app/api/v1/auth_router.py", """        429: {
+            "model": ErrorResponse,""", """        -429: {
+            "model": ErrorResponse,"""),),
+        fails=("test_a_throttled_login_answers_429_with_retry_after_and_is_documented",)),
+    Mutant("the third migration without the throttle's index", 8, (
+        ("alembic/versions/0003_create_login_failures_table.py",
+         """    op.create_index("ix_login_failures_email_created_at", "login_failures", """
+         """["email", "created_at"])
+""", ""),
+        ("alembic/versions/0003_create_login_failures_table.py",
+         """    op.drop_index("ix_login_failures_email_created_at", table_name="login_failures")
+""", ""),),
+        fails=("test_alembic_check_finds_no_difference",)),
     Mutant("token type unchecked", 6, (
         ("app/core/security.py", 'if payload.get("type") != token_type:', "if False:"),)),
     Mutant("signature not verified", 6, (
