@@ -95,6 +95,11 @@ SETTING_MEANINGS = {
     "unread.",
     "HSTS_ENABLED": "Send `Strict-Transport-Security` on every response; only when clients "
     "reach the API over HTTPS alone.",
+    "LOGIN_MAX_FAILURES": "Failed logins for one email, within the window, after which it "
+    "answers 429 until the cooldown ends.",
+    "LOGIN_FAILURE_WINDOW_MINUTES": "How long a failed login counts towards the limit.",
+    "HASHING_QUEUE_PER_CORE": "Hashes that may wait per usable core; beyond them a login or "
+    "registration answers 503 with `Retry-After`.",
 }
 
 

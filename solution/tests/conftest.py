@@ -128,6 +128,7 @@ async def database(database_url: str) -> AsyncIterator[DatabaseManager]:
     yield manager
     async with manager.engine.begin() as connection:
         await connection.execute(text("DELETE FROM users"))
+        await connection.execute(text("DELETE FROM login_failures"))  # not keyed to users
     await manager.disconnect()
 
 

@@ -145,6 +145,9 @@ PITFALLS: dict[str, tuple[str, ...]] = {
     "check-then-insert races": (
         "test_check_then_insert_lets_two_registrations_through_without_the_index",
     ),
+    "a queue bound read from the limiter's statistics": (
+        "test_a_burst_reads_an_empty_limiter_queue_before_run_sync_joins_it",
+    ),
     "the 401 that rolls back its own evidence": (
         "test_a_write_before_an_error_is_rolled_back_unless_committed_first",
     ),
@@ -1520,3 +1523,29 @@ def test_uvicorn_trusts_forwarded_for_only_from_forwarded_allow_ips() -> None:
     assert client_seen("198.51.100.9", forwarded_allow_ips="*") == "203.0.113.7"
     # Without proxy headers the header is ignored even from loopback.
     assert client_seen("127.0.0.1", proxy_headers=False) == "127.0.0.1"
+
+
+def test_a_burst_reads_an_empty_limiter_queue_before_run_sync_joins_it() -> None:
+    """Tasks started together all see `tasks_waiting == 0`, yet most of them queue."""
+
+    async def main() -> tuple[list[int], int]:
+        limiter = anyio.CapacityLimiter(1)
+        release = threading.Event()
+        seen: list[int] = []
+        peak = 0
+
+        async def call() -> None:
+            seen.append(limiter.statistics().tasks_waiting)  # the "bound" check
+            await anyio.to_thread.run_sync(release.wait, 5, limiter=limiter)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(5):
+                group.start_soon(call)
+            await anyio.sleep(0.2)
+            peak = limiter.statistics().tasks_waiting
+            release.set()
+        return seen, peak
+
+    seen, peak = asyncio.run(main())
+    assert seen == [0] * 5  # every check passed a bound of 1
+    assert peak == 4  # and four of them wait

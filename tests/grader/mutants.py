@@ -328,19 +328,94 @@ MUTANTS = [
          "        await self.session.flush()\n"),),
         fails=("test_commit_commits_the_sessions_writes",)),
     # --- end of the login session mutants ----------------------------------------------------
+    Mutant("TooManyRequestsException without Retry-After", 3, (
+        ("app/core/exceptions.py",
+         'super().__init__(message, headers={"Retry-After": str(retry_after)})',
+         "super().__init__(message)"),),
+        fails=("test_too_many_requests_is_429_with_retry_after",)),
+    Mutant("login's 429 and 503 undocumented", 7, (
+        ("app/api/v1/auth_router.py", """        429: {
+            "model": ErrorResponse,""", """        -429: {
+            "model": ErrorResponse,"""),),
+        fails=("test_a_throttled_login_answers_429_with_retry_after_and_is_documented",)),
+    Mutant("the third migration without the throttle's index", 8, (
+        ("alembic/versions/0003_create_login_failures_table.py",
+         """    op.create_index("ix_login_failures_email_created_at", "login_failures", """
+         """["email", "created_at"])
+""", ""),
+        ("alembic/versions/0003_create_login_failures_table.py",
+         """    op.drop_index("ix_login_failures_email_created_at", table_name="login_failures")
+""", ""),),
+        fails=("test_alembic_check_finds_no_difference",)),
     Mutant("token type unchecked", 6, (
         ("app/core/security.py", 'if payload.get("type") != token_type:', "if False:"),)),
     Mutant("signature not verified", 6, (
         ("app/core/security.py", 'options={"require": REQUIRED_CLAIMS},',
          'options={"require": REQUIRED_CLAIMS, "verify_signature": False},'),)),
     Mutant("password stored in plain text", 6, (
-        ("app/core/security.py",
-         "return await to_thread.run_sync(password_hash.hash, password, limiter=_hashing_limiter)",
+        ("app/core/security.py", "return await _run_hashing(password_hash.hash, password)",
          "return password"),)),
     Mutant("hashing on the event loop", 6, (
-        ("app/core/security.py",
-         "return await to_thread.run_sync(password_hash.hash, password, limiter=_hashing_limiter)",
+        ("app/core/security.py", "return await _run_hashing(password_hash.hash, password)",
          "return password_hash.hash(password)"),)),
+    # Login throttling (step 6) and the bounded hashing queue.
+    Mutant("failed logins are not throttled", 6, (
+        ("app/service/auth_service.py", "        await self.check_throttle(email)\n", ""),),
+        fails=("test_failed_logins_throttle_an_email_even_with_the_right_password",
+               "test_an_unknown_email_is_throttled_alike")),
+    Mutant("a failed login's record is rolled back with its 401", 6, (
+        ("app/service/auth_service.py", "            await self.failures.commit()\n", ""),),
+        fails=("test_failed_logins_throttle_an_email_even_with_the_right_password",)),
+    Mutant("the right password passes the throttle", 6, (
+        ("app/service/auth_service.py", """        await self.check_throttle(email)
+        try:
+            user = await self.authenticate(email, password)
+        except UnauthorizedException:
+""", """        try:
+            user = await self.authenticate(email, password)
+        except UnauthorizedException:
+            await self.check_throttle(email)
+"""),),
+        fails=("test_failed_logins_throttle_an_email_even_with_the_right_password",)),
+    Mutant("the throttle is checked after verifying", 6, (
+        ("app/service/auth_service.py", """        await self.check_throttle(email)
+        try:
+            user = await self.authenticate(email, password)
+        except UnauthorizedException:
+""", """        try:
+            user = await self.authenticate(email, password)
+            await self.check_throttle(email)
+        except UnauthorizedException:
+            await self.check_throttle(email)
+"""),),
+        fails=("test_a_throttled_login_verifies_no_password",)),
+    Mutant("failures counted per spelling of the email", 6, (
+        ("app/repository/login_failure_repository.py",
+         "    return normalize_email(email)[:EMAIL_LENGTH]",
+         "    return email[:EMAIL_LENGTH]"),),
+        fails=("test_the_count_is_per_normalised_email",)),
+    Mutant("a success does not clear the count", 6, (
+        ("app/service/auth_service.py", "        await self.failures.clear(email)\n", ""),),
+        fails=("test_a_successful_login_clears_the_count",)),
+    Mutant("failures count for ever", 6, (
+        ("app/service/auth_service.py", "email, since=now - window, limit=",
+         "email, since=now - 1000 * window, limit="),),
+        fails=("test_the_login_works_again_after_the_window",)),
+    Mutant("Retry-After counts the whole window from now", 6, (
+        ("app/service/auth_service.py",
+         "seconds = math.ceil((blocking + window - now).total_seconds())",
+         "seconds = math.ceil(window.total_seconds()) + 60"),),
+        fails=("test_failed_logins_throttle_an_email_even_with_the_right_password",)),
+    Mutant("hashing queue without a bound", 6, (
+        ("app/core/security.py", "    if waiting >= hashing_queue_limit():\n",
+         "    if False:\n"),),
+        fails=("test_a_full_hashing_queue_answers_503_with_retry_after",)),
+    # The limiter's own statistics lag a burst: run_sync yields before it queues.
+    Mutant("hashing queue measured by the limiter's statistics", 6, (
+        ("app/core/security.py",
+         "    waiting = _hashing_pending - int(_hashing_limiter.total_tokens)\n",
+         "    waiting = _hashing_limiter.statistics().tasks_waiting\n"),),
+        fails=("test_a_full_hashing_queue_answers_503_with_retry_after",)),
     Mutant("unknown email answers faster", 6, (
         ("app/service/auth_service.py", "await spend_verify_time(password)", "pass"),)),
     Mutant("inactive user may log in", 6, (

@@ -198,4 +198,63 @@ VARIANTS = [
          "                      for k, v in self.headers.items()),\n"
          "                ]\n"),
     )),
+    # Login throttling (step 6): the count and the oldest counted failure in one
+    # aggregate query instead of the limit-th newest row; right whenever no burst
+    # has pushed the count past the limit, which is all the checks can ask.
+    Variant("throttle read with COUNT and MIN", 6, (
+        ("app/repository/login_failure_repository.py", """        query = (
+            select(LoginFailure.created_at)
+            .where(LoginFailure.email == failure_key(email), LoginFailure.created_at > since)
+            .order_by(LoginFailure.created_at.desc())
+            .limit(limit)
+        )
+        times = (await self.session.execute(query)).scalars().all()
+        return times[-1] if len(times) >= limit else None
+""", """        count, oldest = (
+            await self.session.execute(
+                select(func.count(), func.min(LoginFailure.created_at)).where(
+                    LoginFailure.email == failure_key(email), LoginFailure.created_at > since
+                )
+            )
+        ).one()
+        return oldest if count >= limit else None
+"""),
+        ("app/repository/login_failure_repository.py", "from sqlalchemy import delete, select",
+         "from sqlalchemy import delete, func, select"),
+    )),
+    # The throttle inside authenticate, and the failure recorded there too.
+    Variant("throttle checked and recorded in authenticate", 6, (
+        ("app/service/auth_service.py", """        await self.check_throttle(email)
+        try:
+            user = await self.authenticate(email, password)
+        except UnauthorizedException:
+            window = timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+            await self.failures.record(email, purge_before=datetime.now(UTC) - window)
+            await self.failures.commit()
+            raise
+""", """        user = await self.authenticate(email, password)
+"""),
+        ("app/service/auth_service.py", """        user = await self.repository.get_by_email(email)
+        if user is None:
+            await spend_verify_time(password)
+            security_event(SecurityEvent.LOGIN_FAILED, outcome="unknown_email")
+            raise UnauthorizedException(BAD_CREDENTIALS)
+        if not await verify_password(password, user.password_hash):
+            security_event(SecurityEvent.LOGIN_FAILED, outcome="wrong_password", user_id=user.id)
+            raise UnauthorizedException(BAD_CREDENTIALS)
+""", """        await self.check_throttle(email)
+        user = await self.repository.get_by_email(email)
+        if user is None:
+            await spend_verify_time(password)
+        if user is None or not await verify_password(password, user.password_hash):
+            outcome = "unknown_email" if user is None else "wrong_password"
+            security_event(
+                SecurityEvent.LOGIN_FAILED, outcome=outcome, user_id=user and user.id
+            )
+            window = timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+            await self.failures.record(email, purge_before=datetime.now(UTC) - window)
+            await self.failures.commit()
+            raise UnauthorizedException(BAD_CREDENTIALS)
+"""),
+    )),
 ]  # fmt: skip

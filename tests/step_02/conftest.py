@@ -28,6 +28,7 @@ SETTING_GROUPS: dict[str, list[str]] = {
     "cors": ["CORS_ORIGINS", "CORS_ALLOW_CREDENTIALS", "CORS_ALLOW_METHODS", "CORS_ALLOW_HEADERS"],
     "logging": ["LOG_LEVEL", "LOG_FORMAT"],
     "http": ["MAX_REQUEST_BODY_BYTES", "HSTS_ENABLED"],
+    "login": ["LOGIN_MAX_FAILURES", "LOGIN_FAILURE_WINDOW_MINUTES", "HASHING_QUEUE_PER_CORE"],
 }  # fmt: skip
 ALL_SETTINGS = [name for names in SETTING_GROUPS.values() for name in names]
 # Settings of later steps that the grader also keeps out of the environment.

@@ -66,6 +66,9 @@ KINDS: dict[str, tuple[str, Any]] = {
     "LOG_FORMAT": ("a string", lambda v: isinstance(plain(v), str)),
     "MAX_REQUEST_BODY_BYTES": ("a positive int", lambda v: is_int(v) and v >= 1),
     "HSTS_ENABLED": ("a bool", lambda v: isinstance(v, bool)),
+    "LOGIN_MAX_FAILURES": ("a positive int", lambda v: is_int(v) and v >= 1),
+    "LOGIN_FAILURE_WINDOW_MINUTES": ("a positive int", lambda v: is_int(v) and v >= 1),
+    "HASHING_QUEUE_PER_CORE": ("a positive int", lambda v: is_int(v) and v >= 1),
 }  # fmt: skip
 
 

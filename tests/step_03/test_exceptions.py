@@ -68,3 +68,35 @@ def test_not_found_message_names_the_resource_and_the_id() -> None:
         f"expected NotFoundException('User', 42).message to be \"User with id '42' not found\", "
         f"found {message!r}"
     )
+
+
+@pytest.mark.grade("D7", 1)
+def test_too_many_requests_is_429_with_retry_after() -> None:
+    module = exceptions_module()
+    cls = getattr(module, "TooManyRequestsException", None)
+    assert isinstance(cls, type) and issubclass(cls, module.AppException), (
+        "expected app/core/exceptions.py to define TooManyRequestsException(AppException)"
+    )
+    exc = cls("Slow down", retry_after=42)
+    found = (exc.status_code, exc.message, dict(exc.headers or {}))
+    assert found == (429, "Slow down", {"Retry-After": "42"}), (
+        "expected TooManyRequestsException('Slow down', retry_after=42) to be a 429 with that "
+        f"message and the header Retry-After: 42, found {found}"
+    )
+
+
+@pytest.mark.grade("D7", 1)
+def test_service_unavailable_is_503_with_an_optional_retry_after() -> None:
+    module = exceptions_module()
+    cls = getattr(module, "ServiceUnavailableException", None)
+    assert isinstance(cls, type) and issubclass(cls, module.AppException), (
+        "expected app/core/exceptions.py to define ServiceUnavailableException(AppException)"
+    )
+    plain, busy = cls("Down"), cls("Busy", retry_after=1)
+    found = [(e.status_code, e.message, dict(e.headers or {})) for e in (plain, busy)]
+    expected = [(503, "Down", {}), (503, "Busy", {"Retry-After": "1"})]
+    assert found == expected, (
+        "expected ServiceUnavailableException('Down') to be a 503 without headers and "
+        "ServiceUnavailableException('Busy', retry_after=1) one with Retry-After: 1, "
+        f"found {found}"
+    )

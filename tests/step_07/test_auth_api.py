@@ -196,6 +196,32 @@ async def test_login_unknown_email_and_wrong_password_give_the_same_401(
         )
 
 
+@pytest.mark.grade("D16", 2)
+async def test_a_throttled_login_answers_429_with_retry_after_and_is_documented(
+    client: httpx.AsyncClient, schema: AsyncEngine
+) -> None:
+    from app.core.config import settings
+
+    user = await store_user(schema, password=PASSWORD)
+    for _ in range(int(settings.LOGIN_MAX_FAILURES)):
+        assert_error(await login(client, user.email, "wrong-password-7"), 401, "a failed login")
+    throttled = await login(client, user.email, PASSWORD)
+    assert_error(throttled, 429, "POST /auth/login after LOGIN_MAX_FAILURES failed logins")
+    assert throttled.headers.get("Retry-After", "").isdigit(), (
+        "expected the 429 to carry the header Retry-After in whole seconds, found "
+        f"{throttled.headers.get('Retry-After')!r}"
+    )
+    from app.main import create_app
+
+    # The schema itself, whether or not this configuration serves it.
+    responses = create_app().openapi()["paths"][f"{API}/auth/login"]["post"]["responses"]
+    missing = {"429", "503"} - set(responses)
+    assert not missing, (
+        f"expected POST /auth/login to document its {sorted(missing)} responses "
+        f"(responses= on the route), found only {sorted(responses)}"
+    )
+
+
 @pytest.mark.grade("D16", 1)
 async def test_login_of_a_deactivated_user_with_the_right_password_gives_403(
     client: httpx.AsyncClient, schema: AsyncEngine

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     # refresh token is used: a stolen session cannot be kept alive for ever.
     SESSION_LIFETIME_DAYS: int = Field(default=30, ge=1)
 
+    # Login throttling: after LOGIN_MAX_FAILURES failed logins for one email within
+    # LOGIN_FAILURE_WINDOW_MINUTES, that email answers 429 until the oldest leaves.
+    LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)
+    LOGIN_FAILURE_WINDOW_MINUTES: int = Field(default=15, ge=1)
+    # How many hash or verify calls may wait per usable core before logins answer
+    # 503: a waiting login waits at most about this many hashes' time (32 x ~60 ms,
+    # about 2 s), and a burst of a few dozen logins on one core still gets through.
+    HASHING_QUEUE_PER_CORE: int = Field(default=32, ge=1)
+
     # CORS: lists, e.g. CORS_ORIGINS=http://a,http://b or CORS_ORIGINS=["http://a","http://b"]
     CORS_ORIGINS: ListSetting = ["http://localhost:3000"]
     CORS_ALLOW_CREDENTIALS: bool = True

@@ -28,9 +28,8 @@ _client: ContextVar[str] = ContextVar("client", default=NO_CLIENT)
 
 
 class SecurityEvent(StrEnum):
-    """What happened. Throttling will log `LOGIN_THROTTLED` when it refuses a login:
-    `security_event(SecurityEvent.LOGIN_THROTTLED, outcome="throttled", user_id=...)`,
-    with the user id only if the throttled email has an account."""
+    """What happened. `LOGIN_THROTTLED` carries no user id: the throttle refuses
+    before the email is looked up, so that its timing tells nothing about accounts."""
 
     LOGIN_FAILED = "login_failed"
     LOGIN_THROTTLED = "login_throttled"

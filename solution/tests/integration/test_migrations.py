@@ -157,7 +157,7 @@ def test_upgrade_head_from_empty_creates_users_table_columns_and_partial_unique_
     assert result.returncode == 0, result.stderr
 
     schema = read_schema(empty_url)
-    assert schema.tables == {"alembic_version", "users", "user_sessions"}
+    assert schema.tables == {"alembic_version", "users", "user_sessions", "login_failures"}
     assert schema.revision == head_revision()
     assert schema.columns == EXPECTED_COLUMNS[backend]
     assert schema.primary_key == ("pk_users", ["id"])
@@ -203,7 +203,7 @@ def test_alembic_reads_the_database_url_from_the_app_settings(empty_url: str) ->
     assert result.returncode == 0, result.stderr
 
     schema = read_schema(empty_url)
-    assert schema.tables == {"alembic_version", "users", "user_sessions"}
+    assert schema.tables == {"alembic_version", "users", "user_sessions", "login_failures"}
     assert schema.revision == head_revision()
 
 
@@ -214,6 +214,7 @@ def test_offline_upgrade_prints_the_sql_without_touching_the_database(empty_url:
     sql = result.stdout
     assert "CREATE TABLE users (" in sql
     assert "CREATE TABLE user_sessions (" in sql
+    assert "CREATE TABLE login_failures (" in sql
     assert (
         "CREATE UNIQUE INDEX uq_users_email_active ON users (lower(email)) "
         "WHERE deleted_at IS NULL;" in sql
@@ -224,20 +225,18 @@ def test_offline_upgrade_prints_the_sql_without_touching_the_database(empty_url:
     assert read_schema(empty_url).tables == set()
 
 
-def session_table(url: str) -> dict[str, Any]:
-    """How `user_sessions` looks in the database at `url`: columns, keys, indexes."""
+def session_table(url: str, table: str = "user_sessions") -> dict[str, Any]:
+    """How `table` looks in the database at `url`: columns, keys, indexes."""
 
     def read(connection: Connection) -> dict[str, Any]:
         inspector = inspect(connection)
         return {
-            "columns": {c["name"]: c["nullable"] for c in inspector.get_columns("user_sessions")},
+            "columns": {c["name"]: c["nullable"] for c in inspector.get_columns(table)},
             "foreign_keys": [
                 (fk["constrained_columns"], fk["referred_table"], fk["options"].get("ondelete"))
-                for fk in inspector.get_foreign_keys("user_sessions")
+                for fk in inspector.get_foreign_keys(table)
             ],
-            "indexes": {
-                ix["name"]: ix["column_names"] for ix in inspector.get_indexes("user_sessions")
-            },
+            "indexes": {ix["name"]: ix["column_names"] for ix in inspector.get_indexes(table)},
         }
 
     async def run() -> dict[str, Any]:
@@ -297,4 +296,46 @@ def test_the_second_migration_keeps_the_users_up_and_down(empty_url: str) -> Non
     assert read_schema(empty_url).tables == {"alembic_version", "users"}
     migrate(empty_url, "0002")
     assert read_schema(empty_url).tables == {"alembic_version", "users", "user_sessions"}
+    assert run_sql(empty_url, "SELECT count(*) FROM users") == 1
+
+
+def test_the_third_migration_adds_login_failures_indexed_by_email_and_time(
+    empty_url: str,
+) -> None:
+    migrate(empty_url, "head")
+    table = session_table(empty_url, "login_failures")
+    assert table["columns"] == {
+        "id": False,
+        "email": False,
+        "created_at": False,
+        "updated_at": False,
+        "deleted_at": True,
+    }
+    # Not keyed to users: unknown emails are counted too.
+    assert table["foreign_keys"] == []
+    assert table["indexes"] == {
+        "ix_login_failures_email_created_at": ["email", "created_at"],
+        "ix_login_failures_created_at": ["created_at"],
+    }
+
+
+def test_the_third_migration_keeps_users_and_sessions_up_and_down(empty_url: str) -> None:
+    migrate(empty_url, "0002")
+    user_id = uuid.uuid4()
+    run_sql(
+        empty_url,
+        "INSERT INTO users (id, email, password_hash, full_name) VALUES (:id, :e, 'x', 'K')",
+        id=user_id.hex if backend_of(empty_url) == "sqlite" else user_id,
+        e="kept@example.com",
+    )
+    migrate(empty_url, "0003")
+    migrate(empty_url, "0002", down=True)
+    assert read_schema(empty_url).tables == {"alembic_version", "users", "user_sessions"}
+    migrate(empty_url, "0003")
+    assert read_schema(empty_url).tables == {
+        "alembic_version",
+        "users",
+        "user_sessions",
+        "login_failures",
+    }
     assert run_sql(empty_url, "SELECT count(*) FROM users") == 1

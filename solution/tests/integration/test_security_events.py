@@ -172,3 +172,17 @@ async def test_an_admin_deleting_a_user_is_an_event(
     extra = the_event(capture, "user_deleted", response, user.id)
     assert extra["actor_id"] == str(admin.id)
     assert user.email not in "".join(event_lines(capture))
+
+
+async def test_a_throttled_login_is_an_event_without_user_or_email(
+    client: httpx.AsyncClient, user: TestUser
+) -> None:
+    for _ in range(5):
+        assert (await login(client, user.email, "wrong-Password-123")).status_code == 401
+    with capture_logs() as capture:
+        response = await login(client, user.email, user.password)
+    assert response.status_code == 429
+    assert events(capture, "login_failed") == []  # refused before any verification
+    extra = the_event(capture, "login_throttled", response, None)
+    assert extra["outcome"] == "throttled"
+    assert user.email not in "".join(event_lines(capture))

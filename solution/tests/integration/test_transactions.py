@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from app.core.config import Settings
-from app.core.database import DatabaseManager
+from app.core.database import SQLITE_LOCK_TIMEOUT, DatabaseManager
 from app.domain.models.user import User
 from tests.conftest import API, TestUser
 
@@ -271,6 +271,17 @@ async def test_file_sqlite_manager_accepts_pool_settings(tmp_path: Path) -> None
     try:
         await manager.connect()
         assert await manager.ping() is True
+    finally:
+        await manager.disconnect()
+
+
+async def test_file_sqlite_connections_wait_for_the_write_lock(tmp_path: Path) -> None:
+    """A burst of logins (each writes its session) queues for SQLite's one writer."""
+    manager = DatabaseManager(f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}")
+    try:
+        async with manager.engine.connect() as connection:
+            waits_ms = (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one()
+        assert waits_ms == SQLITE_LOCK_TIMEOUT * 1000
     finally:
         await manager.disconnect()
 

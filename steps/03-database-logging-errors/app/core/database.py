@@ -23,6 +23,9 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from app.core.config import Settings, settings
 
+# Seconds a file SQLite connection waits for another connection's write to finish.
+SQLITE_LOCK_TIMEOUT = 30.0
+
 
 def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
     """Pool options for the driver behind `url`.

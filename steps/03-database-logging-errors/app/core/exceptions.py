@@ -93,13 +93,29 @@ class ConflictException(AppException):
         raise NotImplementedError
 
 
+class TooManyRequestsException(AppException):
+    """Too many attempts: 429, with `Retry-After` saying when to try again."""
+
+    status_code = 429
+    default_message = "Too many attempts; try again later"
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        """A 429 with `message`; `retry_after` whole seconds go into `Retry-After`."""
+        # TODO(step 3): a 429 whose headers carry Retry-After: str(retry_after)
+        raise NotImplementedError
+
+
 class ServiceUnavailableException(AppException):
-    """A dependency such as the database is unreachable: 503."""
+    """A dependency such as the database is unreachable, or the server is saturated: 503."""
 
     status_code = 503
     default_message = "Service temporarily unavailable"
 
-    def __init__(self, message: str | None = None) -> None:
-        """A 503 with `message` (default `default_message`)."""
-        # TODO(step 3): implement this function (see its docstring)
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        """A 503 with `message` (default `default_message`).
+
+        With `retry_after`, the response says in `Retry-After` how many whole seconds
+        to wait: the server is busy, not broken.
+        """
+        # TODO(step 3): a 503; with retry_after, the header Retry-After too
         raise NotImplementedError

@@ -6,9 +6,10 @@ one login would stall every other request for the length of a hash.
 
 import os
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import jwt
 from anyio import CapacityLimiter, to_thread
@@ -16,7 +17,9 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.core.config import settings
-from app.core.exceptions import UnauthorizedException
+from app.core.exceptions import ServiceUnavailableException, UnauthorizedException
+
+T = TypeVar("T")
 
 TokenType = Literal["access", "refresh"]
 # Every token names its user (`sub`) and session (`sid`); `jti` tells tokens apart.
@@ -40,17 +43,48 @@ def _usable_cores() -> int:
 # At most one hash per usable core at a time: more would only queue for the CPU
 # while holding their memory, and take the event loop's share of it.
 _hashing_limiter = CapacityLimiter(_usable_cores())
+# Hash and verify calls that hold a token of the limiter or wait for one. Counted
+# here, not read from `_hashing_limiter.statistics().tasks_waiting`: `run_sync`
+# yields to the event loop before it joins the limiter's queue, so a burst of
+# requests would all see an empty queue and all join it.
+_hashing_pending = 0
+HASHING_RETRY_AFTER_SECONDS = 1
+HASHING_BUSY = "Too many logins at once; try again in a moment"
+
+
+def hashing_queue_limit() -> int:
+    """Return how many hash or verify calls may wait for a core: so many per core."""
+    # TODO(step 6): HASHING_QUEUE_PER_CORE times the limiter's tokens
+    raise NotImplementedError
+
+
+async def _run_hashing(function: Callable[..., T], *args: Any) -> T:
+    """Run `function(*args)` in a worker thread under `_hashing_limiter`.
+
+    Raises `ServiceUnavailableException` (503, `Retry-After`) instead of joining
+    the queue when `hashing_queue_limit()` calls already wait: a queue without a
+    bound makes every login of a burst wait longer than any client will, while
+    each holds its request, its connection and its memory.
+    """
+    # TODO(step 6): if the calls counted in _hashing_pending, less the limiter's tokens, already reach hashing_queue_limit(): 503 with retry_after; else count this one (before any await) and run it in a worker thread under the limiter
+    raise NotImplementedError
 
 
 async def hash_password(password: str) -> str:
-    """Return the Argon2id hash of `password`, computed off the event loop."""
-    # TODO(step 6): hash with password_hash.hash in a worker thread (anyio.to_thread.run_sync), never on the event loop
+    """Return the Argon2id hash of `password`, computed off the event loop.
+
+    Raises `ServiceUnavailableException` (503) when the hashing queue is full.
+    """
+    # TODO(step 6): hash with password_hash.hash through _run_hashing: a worker thread, never the event loop
     raise NotImplementedError
 
 
 async def verify_password(password: str, hashed: str) -> bool:
-    """Return whether `password` matches `hashed`, computed off the event loop."""
-    # TODO(step 6): verify in a worker thread, like hash_password
+    """Return whether `password` matches `hashed`, computed off the event loop.
+
+    Raises `ServiceUnavailableException` (503) when the hashing queue is full.
+    """
+    # TODO(step 6): verify through _run_hashing, like hash_password
     raise NotImplementedError
 
 

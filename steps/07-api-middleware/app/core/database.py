@@ -23,6 +23,9 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from app.core.config import Settings, settings
 
+# Seconds a file SQLite connection waits for another connection's write to finish.
+SQLITE_LOCK_TIMEOUT = 30.0
+
 
 def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
     """Pool options for the driver behind `url`.
@@ -37,6 +40,11 @@ def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
     if url.get_backend_name() == "sqlite":
         if url.database in (None, "", ":memory:"):
             options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            # SQLite lets one writer in at a time; the others wait for the lock this
+            # long (sqlite3's default is 5 s) before failing with "database is locked".
+            # Every login writes (its session), so a burst of them queues here.
+            options.update(connect_args={"timeout": SQLITE_LOCK_TIMEOUT})
         return options
     options.update(
         pool_size=settings.DB_POOL_SIZE,

@@ -6,9 +6,10 @@ one login would stall every other request for the length of a hash.
 
 import os
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import jwt
 from anyio import CapacityLimiter, to_thread
@@ -16,7 +17,9 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.core.config import settings
-from app.core.exceptions import UnauthorizedException
+from app.core.exceptions import ServiceUnavailableException, UnauthorizedException
+
+T = TypeVar("T")
 
 TokenType = Literal["access", "refresh"]
 # Every token names its user (`sub`) and session (`sid`); `jti` tells tokens apart.
@@ -40,18 +43,53 @@ def _usable_cores() -> int:
 # At most one hash per usable core at a time: more would only queue for the CPU
 # while holding their memory, and take the event loop's share of it.
 _hashing_limiter = CapacityLimiter(_usable_cores())
+# Hash and verify calls that hold a token of the limiter or wait for one. Counted
+# here, not read from `_hashing_limiter.statistics().tasks_waiting`: `run_sync`
+# yields to the event loop before it joins the limiter's queue, so a burst of
+# requests would all see an empty queue and all join it.
+_hashing_pending = 0
+HASHING_RETRY_AFTER_SECONDS = 1
+HASHING_BUSY = "Too many logins at once; try again in a moment"
+
+
+def hashing_queue_limit() -> int:
+    """Return how many hash or verify calls may wait for a core: so many per core."""
+    return settings.HASHING_QUEUE_PER_CORE * int(_hashing_limiter.total_tokens)
+
+
+async def _run_hashing(function: Callable[..., T], *args: Any) -> T:
+    """Run `function(*args)` in a worker thread under `_hashing_limiter`.
+
+    Raises `ServiceUnavailableException` (503, `Retry-After`) instead of joining
+    the queue when `hashing_queue_limit()` calls already wait: a queue without a
+    bound makes every login of a burst wait longer than any client will, while
+    each holds its request, its connection and its memory.
+    """
+    global _hashing_pending  # one count for the whole process
+    waiting = _hashing_pending - int(_hashing_limiter.total_tokens)
+    if waiting >= hashing_queue_limit():
+        raise ServiceUnavailableException(HASHING_BUSY, retry_after=HASHING_RETRY_AFTER_SECONDS)
+    _hashing_pending += 1  # before the first await: the next request sees it
+    try:
+        return await to_thread.run_sync(function, *args, limiter=_hashing_limiter)
+    finally:
+        _hashing_pending -= 1
 
 
 async def hash_password(password: str) -> str:
-    """Return the Argon2id hash of `password`, computed off the event loop."""
-    return await to_thread.run_sync(password_hash.hash, password, limiter=_hashing_limiter)
+    """Return the Argon2id hash of `password`, computed off the event loop.
+
+    Raises `ServiceUnavailableException` (503) when the hashing queue is full.
+    """
+    return await _run_hashing(password_hash.hash, password)
 
 
 async def verify_password(password: str, hashed: str) -> bool:
-    """Return whether `password` matches `hashed`, computed off the event loop."""
-    return await to_thread.run_sync(
-        password_hash.verify, password, hashed, limiter=_hashing_limiter
-    )
+    """Return whether `password` matches `hashed`, computed off the event loop.
+
+    Raises `ServiceUnavailableException` (503) when the hashing queue is full.
+    """
+    return await _run_hashing(password_hash.verify, password, hashed)
 
 
 @cache
@@ -71,7 +109,7 @@ async def spend_verify_time(password: str) -> None:
     Without it an unknown email answers faster than a wrong password, which tells
     an attacker which emails have accounts.
     """
-    dummy = await to_thread.run_sync(_dummy_hash, limiter=_hashing_limiter)
+    dummy = await _run_hashing(_dummy_hash)
     await verify_password(password, dummy)
 
 

@@ -94,12 +94,28 @@ class ConflictException(AppException):
         super().__init__(message)
 
 
+class TooManyRequestsException(AppException):
+    """Too many attempts: 429, with `Retry-After` saying when to try again."""
+
+    status_code = 429
+    default_message = "Too many attempts; try again later"
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        """A 429 with `message`; `retry_after` whole seconds go into `Retry-After`."""
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
 class ServiceUnavailableException(AppException):
-    """A dependency such as the database is unreachable: 503."""
+    """A dependency such as the database is unreachable, or the server is saturated: 503."""
 
     status_code = 503
     default_message = "Service temporarily unavailable"
 
-    def __init__(self, message: str | None = None) -> None:
-        """A 503 with `message` (default `default_message`)."""
-        super().__init__(message)
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        """A 503 with `message` (default `default_message`).
+
+        With `retry_after`, the response says in `Retry-After` how many whole seconds
+        to wait: the server is busy, not broken.
+        """
+        headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+        super().__init__(message, headers=headers)

@@ -1,11 +1,16 @@
 """Registration, login, sessions: refresh with rotation, and logout."""
 
+import math
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.core.config import settings
-from app.core.exceptions import ForbiddenException, UnauthorizedException
+from app.core.exceptions import (
+    ForbiddenException,
+    TooManyRequestsException,
+    UnauthorizedException,
+)
 from app.core.security import (
     create_access_token,
     create_refresh_token,
@@ -18,6 +23,7 @@ from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.auth import TokenResponse
 from app.domain.schemas.user import UserCreate, UserRegister
+from app.repository.login_failure_repository import LoginFailureRepository
 from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.user_service import UserService
@@ -26,6 +32,7 @@ from app.service.user_service import UserService
 # reveal which emails have accounts.
 BAD_CREDENTIALS = "Incorrect email or password"
 SESSION_ENDED = "This session has ended; log in again"
+TOO_MANY_FAILURES = "Too many failed logins for this email; try again later"
 
 
 def _uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID:
@@ -45,9 +52,16 @@ class AuthService:
     stolen one, can be presented twice.
     """
 
-    def __init__(self, users: UserRepository, sessions: SessionRepository) -> None:
+    def __init__(
+        self,
+        users: UserRepository,
+        sessions: SessionRepository,
+        failures: LoginFailureRepository | None = None,
+    ) -> None:
         self.repository = users
         self.sessions = sessions
+        # Failed logins are counted in the request's database session by default.
+        self.failures = failures or LoginFailureRepository(users.session)
         self.users = UserService(users, sessions)
 
     async def register(self, data: UserRegister) -> User:
@@ -74,9 +88,42 @@ class AuthService:
             raise ForbiddenException("This account is deactivated")
         return user
 
+    async def check_throttle(self, email: str) -> None:
+        """Raise 429 if `email` failed `LOGIN_MAX_FAILURES` times within the window.
+
+        Called before anything is looked up or verified, so the answer and its
+        timing are the same for an unknown email, a wrong password and the right
+        one. `Retry-After` counts the whole seconds until enough of the failures
+        have left the window.
+        """
+        now = datetime.now(UTC)
+        window = timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+        blocking = await self.failures.blocking_failure(
+            email, since=now - window, limit=settings.LOGIN_MAX_FAILURES
+        )
+        if blocking is not None:
+            # No user id: looking the email up would make a throttled login's timing
+            # depend on whether the account exists.
+            security_event(SecurityEvent.LOGIN_THROTTLED, outcome="throttled")
+            seconds = math.ceil((blocking + window - now).total_seconds())
+            raise TooManyRequestsException(TOO_MANY_FAILURES, retry_after=max(seconds, 1))
+
     async def login(self, email: str, password: str) -> TokenResponse:
-        """Check the credentials, start a session and issue its first token pair."""
-        user = await self.authenticate(email, password)
+        """Check the credentials, start a session and issue its first token pair.
+
+        A throttled email answers 429 (see `check_throttle`). A failed attempt is
+        recorded and committed before its 401, since the request's unit of work
+        rolls back on an exception; a successful one clears the email's failures.
+        """
+        await self.check_throttle(email)
+        try:
+            user = await self.authenticate(email, password)
+        except UnauthorizedException:
+            window = timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+            await self.failures.record(email, purge_before=datetime.now(UTC) - window)
+            await self.failures.commit()
+            raise
+        await self.failures.clear(email)
         now = datetime.now(UTC)
         session = await self.sessions.create(
             UserSession(

@@ -8,7 +8,9 @@ TODO(step 2) — D4:
   docs/reference/settings.md, lists them with their types and defaults), grouped:
   application, server, database (DATABASE_URL defaults to
   sqlite+aiosqlite:///./app.db), JWT, CORS, logging, the first admin, and HTTP
-  (MAX_REQUEST_BODY_BYTES, HSTS_ENABLED: step 7 uses them).
+  (MAX_REQUEST_BODY_BYTES, HSTS_ENABLED: step 7 uses them), and login
+  (LOGIN_MAX_FAILURES, LOGIN_FAILURE_WINDOW_MINUTES, HASHING_QUEUE_PER_CORE: step 6
+  uses them).
 - CORS lists come from the environment in either form: comma-separated
   (CORS_ORIGINS=http://a,http://b) or a JSON array (CORS_ORIGINS=["http://a","http://b"]).
   docs/steps/02-settings-app.md (D4) says why pydantic-settings needs help for that.

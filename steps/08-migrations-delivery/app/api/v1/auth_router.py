@@ -27,7 +27,13 @@ router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store
     "/register",
     response_model=UserResponse,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"model": ErrorResponse, "description": "Email already registered"}},
+    responses={
+        409: {"model": ErrorResponse, "description": "Email already registered"},
+        503: {
+            "model": ErrorResponse,
+            "description": "Too many password hashes at once; retry after `Retry-After` seconds",
+        },
+    },
 )
 async def register(data: UserRegister, auth_service: AuthServiceDep) -> UserResponse:
     """Create your own account; it always gets the `user` role."""
@@ -40,6 +46,14 @@ async def register(data: UserRegister, auth_service: AuthServiceDep) -> UserResp
     responses={
         401: {"model": ErrorResponse, "description": "Wrong email or password"},
         403: {"model": ErrorResponse, "description": "Account deactivated"},
+        429: {
+            "model": ErrorResponse,
+            "description": "Too many failed logins for this email; retry after `Retry-After`",
+        },
+        503: {
+            "model": ErrorResponse,
+            "description": "Too many logins at once; retry after `Retry-After` seconds",
+        },
     },
 )
 async def login(

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     MAX_REQUEST_BODY_BYTES: int = Field(default=2**20, gt=0)  # 1 MiB
     HSTS_ENABLED: bool = False  # only behind HTTPS: browsers then refuse plain HTTP
 
+    # --- login limits ---
+    LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)  # per email, within the window
+    LOGIN_FAILURE_WINDOW_MINUTES: int = Field(default=15, ge=1)
+    HASHING_QUEUE_PER_CORE: int = Field(default=32, ge=1)  # waiting hashes, then 503
+
     @field_validator("CORS_ORIGINS", "CORS_ALLOW_METHODS", "CORS_ALLOW_HEADERS", mode="before")
     @classmethod
     def _parse_list(cls, raw: object) -> object:

@@ -90,11 +90,22 @@ class ConflictException(AppException):
         super().__init__(message=message)
 
 
+class TooManyRequestsException(AppException):
+    """Slow down: 429, and `Retry-After` says for how long."""
+
+    status_code = 429
+    default_message = "Too many attempts; try again later"
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message=message, headers={"Retry-After": f"{retry_after}"})
+
+
 class ServiceUnavailableException(AppException):
-    """A dependency such as the database is unreachable: 503."""
+    """A dependency such as the database is unreachable, or we are too busy: 503."""
 
     status_code = 503
     default_message = "Service temporarily unavailable"
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message=message)
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        extra = {"Retry-After": f"{retry_after}"} if retry_after is not None else None
+        super().__init__(message=message, headers=extra)

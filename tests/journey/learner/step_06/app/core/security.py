@@ -7,6 +7,8 @@ one login would stall every other request for the length of a hash.
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, Literal
 
@@ -16,7 +18,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.core.config import settings
-from app.core.exceptions import UnauthorizedException
+from app.core.exceptions import ServiceUnavailableException, UnauthorizedException
 
 TokenType = Literal["access", "refresh"]
 # Every token names its user (`sub`) and session (`sid`); `jti` tells tokens apart.
@@ -40,15 +42,36 @@ def _usable_cores() -> int:
 # At most one hash per usable core at a time: more would only queue for the CPU
 # while holding their memory, and take the event loop's share of it.
 _hashing_limiter = CapacityLimiter(_usable_cores())
+# Calls holding or awaiting a token of the limiter. The limiter's own statistics
+# would miss a burst: run_sync yields once before it queues.
+_in_line = [0]
+
+
+def hashing_queue_limit() -> int:
+    """How many hashes may wait for a core before we answer 503."""
+    return int(_hashing_limiter.total_tokens) * settings.HASHING_QUEUE_PER_CORE
+
+
+@contextmanager
+def _place_in_line() -> Iterator[None]:
+    """Take a place in the hashing line, or raise 503 if the line is full."""
+    if _in_line[0] - int(_hashing_limiter.total_tokens) >= hashing_queue_limit():
+        raise ServiceUnavailableException("The server is busy; try again shortly", retry_after=1)
+    _in_line[0] += 1
+    try:
+        yield
+    finally:
+        _in_line[0] -= 1
 
 
 async def hash_password(password: str) -> str:
-    """Return the Argon2id hash of `password`, computed off the event loop."""
+    """Return the Argon2id hash of `password`, computed off the event loop (503 when busy)."""
 
     def compute() -> str:
         return password_hash.hash(password)
 
-    return await to_thread.run_sync(compute, limiter=_hashing_limiter)
+    with _place_in_line():
+        return await to_thread.run_sync(compute, limiter=_hashing_limiter)
 
 
 async def verify_password(password: str, hashed: str) -> bool:
@@ -57,7 +80,8 @@ async def verify_password(password: str, hashed: str) -> bool:
     def check() -> bool:
         return password_hash.verify(password, hashed)
 
-    matches = await to_thread.run_sync(check, limiter=_hashing_limiter)
+    with _place_in_line():
+        matches = await to_thread.run_sync(check, limiter=_hashing_limiter)
     return bool(matches)
 
 
@@ -79,7 +103,8 @@ async def spend_verify_time(password: str) -> None:
     Without it an unknown email answers faster than a wrong password, which tells
     an attacker which emails have accounts.
     """
-    await to_thread.run_sync(_verify_against_dummy, password, limiter=_hashing_limiter)
+    with _place_in_line():
+        await to_thread.run_sync(_verify_against_dummy, password, limiter=_hashing_limiter)
 
 
 def _create_token(

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.core.config import settings
-from app.core.exceptions import ForbiddenException, UnauthorizedException
+from app.core.exceptions import ForbiddenException, TooManyRequestsException, UnauthorizedException
 from app.core.security import (
     create_access_token,
     create_refresh_token,
@@ -18,6 +18,7 @@ from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 from app.domain.schemas.auth import TokenResponse
 from app.domain.schemas.user import UserCreate, UserRegister
+from app.repository.login_failure_repository import LoginFailureRepository
 from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.user_service import UserService
@@ -40,10 +41,37 @@ def _uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID:
 class AuthService:
     """Turns credentials into sessions and tokens, and tokens back into users."""
 
-    def __init__(self, users: UserRepository, sessions: SessionRepository) -> None:
+    def __init__(
+        self,
+        users: UserRepository,
+        sessions: SessionRepository,
+        failures: LoginFailureRepository | None = None,
+    ) -> None:
         self.repository = users
         self.sessions = sessions
+        self.failures = failures if failures is not None else LoginFailureRepository(users.session)
         self.users = UserService(users, sessions)
+
+    @staticmethod
+    def _window() -> timedelta:
+        return timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
+
+    async def check_throttle(self, email: str) -> None:
+        """429 while `email` has LOGIN_MAX_FAILURES failures in the window.
+
+        Runs before any lookup or hash, so every throttled answer looks and takes alike.
+        """
+        now = datetime.now(UTC)
+        oldest_that_counts = await self.failures.blocking_failure(
+            email, since=now - self._window(), limit=settings.LOGIN_MAX_FAILURES
+        )
+        if oldest_that_counts is None:
+            return
+        wait = oldest_that_counts + self._window() - now
+        raise TooManyRequestsException(
+            "Too many failed logins for this email; try again later",
+            retry_after=max(1, -(-int(wait.total_seconds() * 1000) // 1000)),
+        )
 
     async def register(self, data: UserRegister) -> User:
         """Create a plain `user` account; 409 if the email is taken."""
@@ -84,7 +112,15 @@ class AuthService:
 
     async def login(self, email: str, password: str) -> TokenResponse:
         """Check the credentials, start a session and issue its first token pair."""
-        account = await self.authenticate(email, password)
+        await self.check_throttle(email)
+        try:
+            account = await self.authenticate(email, password)
+        except UnauthorizedException:
+            # Committed now: the 401 rolls the request's own writes back.
+            await self.failures.record(email, purge_before=datetime.now(UTC) - self._window())
+            await self.failures.commit()
+            raise
+        await self.failures.clear(email)
         lifetime = timedelta(days=settings.SESSION_LIFETIME_DAYS)
         started = UserSession(
             user_id=account.id, refresh_token_id=uuid.uuid4().hex, expires_at=datetime.now(UTC) + lifetime

@@ -5,7 +5,8 @@ Alembic and the tests build the schema from.
 """
 
 from app.domain.models.base import Base, BaseModel
+from app.domain.models.login_failure import LoginFailure
 from app.domain.models.session import UserSession
 from app.domain.models.user import User, UserRole
 
-__all__ = ["Base", "BaseModel", "User", "UserRole", "UserSession"]
+__all__ = ["Base", "BaseModel", "LoginFailure", "User", "UserRole", "UserSession"]

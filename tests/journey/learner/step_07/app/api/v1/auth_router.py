@@ -37,6 +37,8 @@ async def register(data: UserRegister, auth_service: AuthServiceDep) -> UserResp
     responses={
         401: {"model": ErrorResponse, "description": "Wrong email or password"},
         403: {"model": ErrorResponse, "description": "Account deactivated"},
+        429: {"model": ErrorResponse, "description": "Too many failed logins (see Retry-After)"},
+        503: {"model": ErrorResponse, "description": "Hashing queue full (see Retry-After)"},
     },
 )
 async def login(
