@@ -76,8 +76,9 @@ VARIANTS = [
         ("app/core/database.py",
          '        if url.database in (None, "", ":memory:"):\n'
          "            options.update(poolclass=StaticPool, "
-         'connect_args={"check_same_thread": False})\n',
-         ""),
+         'connect_args={"check_same_thread": False})\n'
+         "        else:\n",
+         '        if url.database not in (None, "", ":memory:"):\n'),
         ("app/core/database.py", "from sqlalchemy.pool import ConnectionPoolEntry, StaticPool",
          "from sqlalchemy.pool import ConnectionPoolEntry"),
     )),
