@@ -193,3 +193,22 @@ def user_create(email: str, password: str, full_name: str = "Grader Person", **e
     from app.domain.schemas.user import UserCreate
 
     return UserCreate(email=email, password=password, full_name=full_name, **extra)
+
+
+# The password of every user stored with a real hash (`stored_user`): one password, so
+# one Argon2 hash of the learner's making serves every check (`learner_hash` caches it).
+PASSWORD = "grader-password-1"
+
+
+async def stored_user(engine: AsyncEngine, **fields: Any) -> Any:
+    """A user stored behind the learner's back whose password is `PASSWORD`."""
+    from course.grading.fixtures import add_user, learner_hash
+
+    return await add_user(engine, password_hash=await learner_hash(PASSWORD), **fields)
+
+
+def token_pair(result: Any) -> tuple[str, str]:
+    """(access, refresh) of what login or refresh returned: a TokenResponse or a dict."""
+    if isinstance(result, dict):
+        return str(result["access_token"]), str(result["refresh_token"])
+    return str(result.access_token), str(result.refresh_token)

@@ -18,12 +18,19 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import add_user, learner_hash, maybe_await
+from course.grading.fixtures import add_user, maybe_await
 from course.grading.hints import shown_value
 
-from .conftest import auth_service, describe, services, status_of
+from .conftest import (
+    PASSWORD,
+    auth_service,
+    describe,
+    services,
+    status_of,
+    stored_user,
+    token_pair,
+)
 
-PASSWORD = "events-password-1"
 EVENTS_MODULE = "app/core/security_events.py"
 
 
@@ -99,10 +106,6 @@ def assert_nothing_secret(events: Events, what: str, *secrets: str) -> None:
     )
 
 
-async def stored_user(schema: AsyncEngine, **fields: Any) -> Any:
-    return await add_user(schema, password_hash=await learner_hash(PASSWORD), **fields)
-
-
 async def refused_login(email: str, password: str) -> int | None:
     """The status of the error login(email, password) raised (None if it succeeded)."""
     try:
@@ -150,10 +153,7 @@ async def test_a_good_login_is_no_event(schema: AsyncEngine) -> None:
 
 async def login(email: str) -> tuple[str, str]:
     async with services() as (_, repository):
-        result = await maybe_await(auth_service(repository).login(email, PASSWORD))
-    if isinstance(result, dict):
-        return str(result["access_token"]), str(result["refresh_token"])
-    return str(result.access_token), str(result.refresh_token)
+        return token_pair(await maybe_await(auth_service(repository).login(email, PASSWORD)))
 
 
 async def refresh_raises(token: str) -> bool:

@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import add_user, count_email, learner_hash, maybe_await
+from course.grading.fixtures import add_user, count_email, maybe_await
 
 from .conftest import (
+    PASSWORD,
     auth_service,
     authenticate_method,
     describe,
@@ -28,10 +29,9 @@ from .conftest import (
     read_row,
     services,
     status_of,
+    stored_user,
     user_create,
 )
-
-PASSWORD = "service-password-1"
 
 
 async def raised(call: Callable[[], Awaitable[Any]]) -> BaseException | None:
@@ -324,10 +324,6 @@ async def test_list_users_pages_and_skips_soft_deleted(schema: AsyncEngine) -> N
 
 
 # --- AuthService ------------------------------------------------------------------
-
-
-async def stored_user(schema: AsyncEngine, **fields: Any) -> Any:
-    return await add_user(schema, password_hash=await learner_hash(PASSWORD), **fields)
 
 
 async def authenticate(email: str, password: str) -> Any:

@@ -16,32 +16,28 @@ import jwt
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import add_user, learner_hash, maybe_await
+from course.grading.fixtures import add_user, maybe_await
 
-from .conftest import auth_service, describe, jwt_settings, services, status_of
-
-PASSWORD = "session-password-1"
-
-
-async def stored_user(schema: AsyncEngine, **fields: Any) -> Any:
-    return await add_user(schema, password_hash=await learner_hash(PASSWORD), **fields)
-
-
-def pair_of(result: Any) -> tuple[str, str]:
-    """(access, refresh) of what login or refresh returned: a TokenResponse or a dict."""
-    if isinstance(result, dict):
-        return str(result["access_token"]), str(result["refresh_token"])
-    return str(result.access_token), str(result.refresh_token)
+from .conftest import (
+    PASSWORD,
+    auth_service,
+    describe,
+    jwt_settings,
+    services,
+    status_of,
+    stored_user,
+    token_pair,
+)
 
 
 async def login(email: str, password: str = PASSWORD) -> tuple[str, str]:
     async with services() as (_, repository):
-        return pair_of(await maybe_await(auth_service(repository).login(email, password)))
+        return token_pair(await maybe_await(auth_service(repository).login(email, password)))
 
 
 async def refresh(token: str) -> tuple[str, str]:
     async with services() as (_, repository):
-        return pair_of(await maybe_await(auth_service(repository).refresh(token)))
+        return token_pair(await maybe_await(auth_service(repository).refresh(token)))
 
 
 async def refresh_status(token: str) -> int | None:

@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import add_user, learner_hash, maybe_await
+from course.grading.fixtures import learner_hash, maybe_await
 from course.grading.learner_code import LearnerImportError
 
-from .conftest import auth_service, describe, services, status_of
+from .conftest import PASSWORD, auth_service, describe, services, status_of, stored_user
 
-PASSWORD = "throttle-password-1"
 WRONG = "wrong-password-123"
 
 
@@ -32,10 +31,6 @@ def throttle_settings() -> tuple[int, int]:
     from app.core.config import settings
 
     return int(settings.LOGIN_MAX_FAILURES), int(settings.LOGIN_FAILURE_WINDOW_MINUTES)
-
-
-async def stored_user(schema: AsyncEngine, email: str | None = None) -> Any:
-    return await add_user(schema, email=email, password_hash=await learner_hash(PASSWORD))
 
 
 async def login_error(email: str, password: str) -> BaseException | None:
