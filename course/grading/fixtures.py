@@ -119,6 +119,9 @@ async def raw_engine() -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+# The model modules of step 4 besides the user's, registered when the project has them.
+OPTIONAL_MODELS = ("app.domain.models.session", "app.domain.models.login_failure")
+
 # The learner's metadata whose tables were last built, per database URL.
 _built: dict[str, MetaData] = {}
 
@@ -126,23 +129,23 @@ _built: dict[str, MetaData] = {}
 def _register_learner_tables() -> None:
     """Import the learner's model modules, so each registers its table on the metadata.
 
-    `users` always; `user_sessions` when the project has `app/domain/models/session.py`
-    (step 4 on). A session model that does not import is left to its own checks: the
-    checks of the users table go on without it.
+    `users` always; `user_sessions` and `login_failures` when the project has their
+    modules (step 4 on). A model that does not import is left to its own checks: the
+    checks of the other tables go on without it.
     """
     import importlib
     import importlib.util
 
     import app.domain.models.user  # noqa: F401  (registers the users table)
 
-    name = "app.domain.models.session"
-    try:
-        found = importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        found = False
-    if found:
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
+    for name in OPTIONAL_MODELS:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if found:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
 
 
 async def _reset_database(engine: AsyncEngine) -> None:

@@ -57,6 +57,8 @@ HEALTHCHECK_COMMAND = (
 
 SESSION_MODEL = "app/domain/models/session.py"
 SESSION_REPOSITORY = "app/repository/session_repository.py"
+FAILURE_MODEL = "app/domain/models/login_failure.py"
+FAILURE_REPOSITORY = "app/repository/login_failure_repository.py"
 
 # The reference rotation: one conditional UPDATE ... RETURNING.
 ROTATE_IN_ONE_UPDATE = """        statement = (
@@ -327,6 +329,65 @@ MUTANTS = [
         (SESSION_REPOSITORY, "        await self.session.commit()\n",
          "        await self.session.flush()\n"),),
         fails=("test_commit_commits_the_sessions_writes",)),
+    # --- login throttling, step 4: the LoginFailure model -------------------------------------
+    Mutant("login failures without the (email, created_at) index", 4, (
+        (FAILURE_MODEL,
+         '        Index("ix_login_failures_email_created_at", "email", "created_at"),\n', ""),),
+        fails=("test_one_emails_recent_failures_are_counted_through_an_index",)),
+    Mutant("login failures without the created_at index", 4, (
+        (FAILURE_MODEL, '        Index("ix_login_failures_created_at", "created_at"),\n', ""),),
+        fails=("test_old_failures_are_purged_through_an_index",)),
+    Mutant("login failures only for existing accounts", 4, (
+        (FAILURE_MODEL, "String(255), nullable=False)",
+         'String(255), ForeignKey("users.email"), nullable=False)'),
+        (FAILURE_MODEL, "import Index, String", "import ForeignKey, Index, String"),
+    ), fails=("test_email_is_a_required_string_of_255_without_a_foreign_key",)),
+    Mutant("LoginFailure not exported by the models package", 4, (
+        ("app/domain/models/__init__.py",
+         "from app.domain.models.login_failure import LoginFailure\n", ""),
+        ("app/domain/models/__init__.py", '    "LoginFailure",\n', ""),
+    ), fails=("test_the_models_package_exports_login_failure_and_registers_its_table",)),
+    # --- login throttling, step 5: LoginFailureRepository ------------------------------------
+    Mutant("failures counted under the email as typed", 5, (
+        (FAILURE_REPOSITORY, "    return normalize_email(email)[:EMAIL_LENGTH]",
+         "    return email[:EMAIL_LENGTH]"),),
+        fails=("test_failure_key_normalises_and_cuts_to_the_column",
+               "test_blocking_failure_counts_under_the_normalised_email",
+               "test_clear_deletes_only_that_emails_failures")),
+    Mutant("a failure recorded but not flushed", 5, (
+        (FAILURE_REPOSITORY,
+         "created_at=datetime.now(UTC)))\n        await self.session.flush()\n",
+         "created_at=datetime.now(UTC)))\n"),),
+        fails=("test_record_adds_one_failure_under_its_key_and_flushes",)),
+    Mutant("the purge only of the email that failed", 5, (
+        (FAILURE_REPOSITORY,
+         "delete(LoginFailure).where(LoginFailure.created_at < purge_before)",
+         "delete(LoginFailure).where(\n                LoginFailure.created_at < purge_before,\n"
+         "                LoginFailure.email == failure_key(email),\n            )"),),
+        fails=("test_record_purges_every_emails_failures_before_the_window",)),
+    Mutant("the blocking failure counted from the oldest", 5, (
+        (FAILURE_REPOSITORY, ".order_by(LoginFailure.created_at.desc())",
+         ".order_by(LoginFailure.created_at)"),),
+        fails=("test_blocking_failure_is_the_limit_th_newest_after_since",)),
+    Mutant("the blocking failure ignores the window", 5, (
+        (FAILURE_REPOSITORY,
+         ".where(LoginFailure.email == failure_key(email), LoginFailure.created_at > since)",
+         ".where(LoginFailure.email == failure_key(email))"),),
+        fails=("test_blocking_failure_is_the_limit_th_newest_after_since",)),
+    Mutant("the blocking failure reads every failure", 5, (
+        (FAILURE_REPOSITORY, "            .limit(limit)\n", ""),
+        (FAILURE_REPOSITORY, "        return times[-1] if len(times) >= limit else None",
+         "        return times[limit - 1] if len(times) >= limit else None"),
+    ), fails=("test_blocking_failure_is_one_query_that_reads_at_most_the_limit",)),
+    Mutant("clear deletes everyone's failures", 5, (
+        (FAILURE_REPOSITORY,
+         "delete(LoginFailure).where(LoginFailure.email == failure_key(email))",
+         "delete(LoginFailure)"),),
+        fails=("test_clear_deletes_only_that_emails_failures",)),
+    Mutant("a failure's commit only flushes", 5, (
+        (FAILURE_REPOSITORY, "        await self.session.commit()\n",
+         "        await self.session.flush()\n"),),
+        fails=("test_commit_makes_the_failure_stand_although_the_request_fails",)),
     # --- end of the login session mutants ----------------------------------------------------
     Mutant("TooManyRequestsException without Retry-After", 3, (
         ("app/core/exceptions.py",

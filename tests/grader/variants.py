@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from tests.grader.mutants import (
     COMPOSE_ENVIRONMENT,
+    FAILURE_MODEL,
+    FAILURE_REPOSITORY,
     HEALTHCHECK_COMMAND,
     ROTATE_IN_ONE_UPDATE,
     SESSION_MODEL,
@@ -256,6 +258,23 @@ VARIANTS = [
             await self.failures.record(email, purge_before=datetime.now(UTC) - window)
             await self.failures.commit()
             raise UnauthorizedException(BAD_CREDENTIALS)
+"""),
+    )),
+    Variant("login failure indexes named another way", 4, (
+        (FAILURE_MODEL, '"ix_login_failures_email_created_at", "email", "created_at"',
+         '"login_failures_by_email", "email", "created_at"'),
+        (FAILURE_MODEL, 'Index("ix_login_failures_created_at", "created_at")',
+         'Index("login_failures_by_time", "created_at")'),
+    )),
+    Variant("the blocking failure picked by OFFSET", 5, (
+        (FAILURE_REPOSITORY, """            .limit(limit)
+        )
+        times = (await self.session.execute(query)).scalars().all()
+        return times[-1] if len(times) >= limit else None
+""", """            .offset(limit - 1)
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
 """),
     )),
 ]  # fmt: skip
