@@ -171,10 +171,13 @@ def session_repository(repository: Any) -> Any:
 
 
 def auth_service(repository: Any) -> Any:
-    """The learner's AuthService on `repository` (and a SessionRepository beside it)."""
+    """The learner's AuthService on `repository`, with the session and failure
+    repositories on the same session beside it."""
+    from app.repository.login_failure_repository import LoginFailureRepository
     from app.service.auth_service import AuthService
 
-    return AuthService(repository, session_repository(repository))
+    failures = LoginFailureRepository(repository.session)
+    return AuthService(repository, session_repository(repository), failures)
 
 
 def authenticate_method(service: Any) -> Callable[[str, str], Any]:

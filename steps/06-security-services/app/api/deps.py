@@ -21,6 +21,7 @@ from app.core.database import DatabaseManager
 from app.core.exceptions import ForbiddenException, UnauthorizedException
 from app.core.security import decode_access_token
 from app.domain.models.user import User, UserRole
+from app.repository.login_failure_repository import LoginFailureRepository
 from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.auth_service import AuthService
@@ -65,8 +66,15 @@ async def get_session_repository(session: SessionDep) -> SessionRepository:
     raise NotImplementedError
 
 
+async def get_login_failure_repository(session: SessionDep) -> LoginFailureRepository:
+    """Return a failed-login repository bound to the request's session."""
+    # TODO(step 6): implement this function (see its docstring)
+    raise NotImplementedError
+
+
 UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
 SessionRepositoryDep = Annotated[SessionRepository, Depends(get_session_repository)]
+LoginFailureRepositoryDep = Annotated[LoginFailureRepository, Depends(get_login_failure_repository)]
 
 
 async def get_user_service(
@@ -78,7 +86,9 @@ async def get_user_service(
 
 
 async def get_auth_service(
-    repository: UserRepositoryDep, sessions: SessionRepositoryDep
+    repository: UserRepositoryDep,
+    sessions: SessionRepositoryDep,
+    failures: LoginFailureRepositoryDep,
 ) -> AuthService:
     """Return the authentication service."""
     # TODO(step 6): implement this function (see its docstring)

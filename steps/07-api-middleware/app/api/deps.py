@@ -21,6 +21,7 @@ from app.core.database import DatabaseManager
 from app.core.exceptions import ForbiddenException, UnauthorizedException
 from app.core.security import decode_access_token
 from app.domain.models.user import User, UserRole
+from app.repository.login_failure_repository import LoginFailureRepository
 from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.auth_service import AuthService
@@ -63,8 +64,14 @@ async def get_session_repository(session: SessionDep) -> SessionRepository:
     return SessionRepository(session)
 
 
+async def get_login_failure_repository(session: SessionDep) -> LoginFailureRepository:
+    """Return a failed-login repository bound to the request's session."""
+    return LoginFailureRepository(session)
+
+
 UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
 SessionRepositoryDep = Annotated[SessionRepository, Depends(get_session_repository)]
+LoginFailureRepositoryDep = Annotated[LoginFailureRepository, Depends(get_login_failure_repository)]
 
 
 async def get_user_service(
@@ -75,10 +82,12 @@ async def get_user_service(
 
 
 async def get_auth_service(
-    repository: UserRepositoryDep, sessions: SessionRepositoryDep
+    repository: UserRepositoryDep,
+    sessions: SessionRepositoryDep,
+    failures: LoginFailureRepositoryDep,
 ) -> AuthService:
     """Return the authentication service."""
-    return AuthService(repository, sessions)
+    return AuthService(repository, sessions, failures)
 
 
 async def get_token_claims(token: Annotated[str | None, Depends(oauth2_scheme)]) -> dict[str, Any]:

@@ -56,12 +56,11 @@ class AuthService:
         self,
         users: UserRepository,
         sessions: SessionRepository,
-        failures: LoginFailureRepository | None = None,
+        failures: LoginFailureRepository,
     ) -> None:
         self.repository = users
         self.sessions = sessions
-        # Failed logins are counted in the request's database session by default.
-        self.failures = failures or LoginFailureRepository(users.session)
+        self.failures = failures
         self.users = UserService(users, sessions)
 
     async def register(self, data: UserRegister) -> User:

@@ -22,6 +22,7 @@ from app.core.database import DatabaseManager
 from app.core.exceptions import ForbiddenException, UnauthorizedException
 from app.core.security import decode_access_token
 from app.domain.models.user import User, UserRole
+from app.repository.login_failure_repository import LoginFailureRepository
 from app.repository.session_repository import SessionRepository
 from app.repository.user_repository import UserRepository
 from app.service.auth_service import AuthService
@@ -66,8 +67,14 @@ async def get_session_repository(session: SessionDep) -> SessionRepository:
     return SessionRepository(session=session)
 
 
+async def get_failure_repository(session: SessionDep) -> LoginFailureRepository:
+    """Return the repository of failed logins, on the request's session."""
+    return LoginFailureRepository(session=session)
+
+
 UserRepositoryDep = Annotated[UserRepository, Depends(get_user_repository)]
 SessionRepositoryDep = Annotated[SessionRepository, Depends(get_session_repository)]
+FailureRepositoryDep = Annotated[LoginFailureRepository, Depends(get_failure_repository)]
 
 
 async def get_user_service(
@@ -78,10 +85,12 @@ async def get_user_service(
 
 
 async def get_auth_service(
-    repository: UserRepositoryDep, sessions: SessionRepositoryDep
+    repository: UserRepositoryDep,
+    sessions: SessionRepositoryDep,
+    failures: FailureRepositoryDep,
 ) -> AuthService:
     """Return the authentication service."""
-    return AuthService(users=repository, sessions=sessions)
+    return AuthService(users=repository, sessions=sessions, failures=failures)
 
 
 async def get_token_claims(token: Annotated[str | None, Depends(oauth2_scheme)]) -> dict[str, Any]:

@@ -45,11 +45,11 @@ class AuthService:
         self,
         users: UserRepository,
         sessions: SessionRepository,
-        failures: LoginFailureRepository | None = None,
+        failures: LoginFailureRepository,
     ) -> None:
         self.repository = users
         self.sessions = sessions
-        self.failures = failures if failures is not None else LoginFailureRepository(users.session)
+        self.failures = failures
         self.users = UserService(users, sessions)
 
     @staticmethod
