@@ -455,8 +455,12 @@ def grade(
     database_url: str | None = None,
     limits: Limits | None = None,
     standby: Standby | None = None,
+    checks: Sequence[str] = (),
 ) -> GradingRun:
     """Grade `target` on `steps` (default: all); never raises for broken learner code.
+
+    `checks`, pytest node ids of grading tests of those steps, runs only them (the
+    mutants' test asks for the checks a mistake must fail); the default is every check.
 
     `budget` bounds the whole run in seconds; `limits` caps the memory and the
     output of the process that runs the learner's code. A `standby` started with the
@@ -470,7 +474,7 @@ def grade(
     steps = _selection(manifest, steps)
     run = GradingRun(target=target.resolve(), steps=steps, conflicts=find_conflicts(target))
     key = (run.target, steps, work_dir.resolve(), test_timeout, database_url, limits)
-    if standby is not None and (standby.key != key or not standby.release()):
+    if standby is not None and (checks or standby.key != key or not standby.release()):
         standby.close()
         standby = None
     if standby is not None:
@@ -483,7 +487,7 @@ def grade(
         events_file = Path(tempfile.mkdtemp(prefix="grade-events-")) / "events.jsonl"
 
     base_args = _pytest_args(run.target, events_file, test_timeout)
-    selection = [f"{manifest.step(n).test_dir}" for n in steps]
+    selection = list(checks) or [f"{manifest.step(n).test_dir}" for n in steps]
     results: dict[str, TestResult] = {}
     order: list[str] = []
 

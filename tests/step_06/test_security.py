@@ -154,7 +154,34 @@ async def test_hashing_and_verifying_do_not_block_the_event_loop(
     one_hash = time.perf_counter() - started
     work = await _hashing_work(kind, schema)
     await work(0)  # warm-up: worker threads, connections
+    what = (
+        "UserService.create_user (hash_password)"
+        if kind == "create_user"
+        else ("AuthService.authenticate (verify_password)")
+    )
+    # Off the loop, a task sleeping 5 ms keeps ticking; on the loop, every hash freezes
+    # it, in every attempt. A busy machine can delay a tick by a hash's time now and then,
+    # so the check fails only if each of its attempts saw the loop freeze.
+    seen: list[str] = []
+    for attempt in range(ATTEMPTS):
+        long_gaps, ticks = await _freezes(work, first=10 * attempt + 1, one_hash=one_hash)
+        if long_gaps <= 1 and ticks >= 8:
+            return
+        seen.append(f"{long_gaps} freezes in {ticks} ticks")
+    pytest.fail(
+        f"expected other tasks to keep running while {what} hashes: the event loop froze "
+        f"for about a hash each ({one_hash * 1000:.0f} ms) in each of {ATTEMPTS} tries "
+        f"({'; '.join(seen)}); run the hashing in a worker thread (anyio.to_thread / "
+        "run_in_threadpool)"
+    )
 
+
+ATTEMPTS = 3
+
+
+async def _freezes(work: Callable[[int], Any], *, first: int, one_hash: float) -> tuple[int, int]:
+    """Run three units of `work` beside a task ticking every 5 ms; return how often the
+    loop froze for most of a hash, and how many ticks there were."""
     ticks: list[float] = []
 
     async def ticker() -> None:
@@ -165,7 +192,7 @@ async def test_hashing_and_verifying_do_not_block_the_event_loop(
     task = asyncio.create_task(ticker())
     await asyncio.sleep(0)
     try:
-        for index in range(1, 4):
+        for index in range(first, first + 3):
             await work(index)
     finally:
         task.cancel()
@@ -174,17 +201,7 @@ async def test_hashing_and_verifying_do_not_block_the_event_loop(
         for earlier, later in itertools.pairwise(ticks)
         if later - earlier >= max(0.7 * one_hash, 0.02)
     ]
-    what = (
-        "UserService.create_user (hash_password)"
-        if kind == "create_user"
-        else ("AuthService.authenticate (verify_password)")
-    )
-    # Off the loop, a task sleeping 5 ms keeps ticking; on the loop, each hash freezes it.
-    assert len(long_gaps) <= 1 and len(ticks) >= 8, (
-        f"expected other tasks to keep running while {what} hashes: the event loop froze "
-        f"{len(long_gaps)} times for about a hash each ({one_hash * 1000:.0f} ms); run the "
-        "hashing in a worker thread (anyio.to_thread / run_in_threadpool)"
-    )
+    return len(long_gaps), len(ticks)
 
 
 # --- Tokens ----------------------------------------------------------------------
