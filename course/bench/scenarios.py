@@ -200,14 +200,19 @@ def solution_env(database_url: str) -> dict[str, str]:
 
 
 def prepare_database(env: dict[str, str]) -> None:
-    """Apply the migrations and seed the admin and the demo users."""
-    for command in (
-        ["-m", "alembic", "upgrade", "head"],
-        ["-m", "scripts.seed", "--demo", str(DEMO_USERS)],
+    """Apply the migrations and seed the admin and the demo users.
+
+    The seed script refuses demo users in production, so it alone runs as development:
+    the database is the bench's own, thrown away afterwards.
+    """
+    for command, overrides in (
+        (["-m", "alembic", "upgrade", "head"], {}),
+        (["-m", "scripts.seed", "--demo", str(DEMO_USERS)], {"ENVIRONMENT": "development"}),
     ):
         subprocess.run(
-            [sys.executable, *command], cwd=SOLUTION, env=env, check=True, capture_output=True
-        )
+            [sys.executable, *command], cwd=SOLUTION, env={**env, **overrides}, check=True,
+            capture_output=True,
+        )  # fmt: skip
 
 
 def admin_token_and_a_user(base_url: str, env: dict[str, str]) -> tuple[str, str]:
