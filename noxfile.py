@@ -124,7 +124,7 @@ def tests(session: nox.Session) -> None:
     postgresql+asyncpg://user:pass@localhost:5432/postgres (the user needs CREATEDB).
     """
     install(session, "test", "lint", "grade", "docs", "browser", "notebooks", "watch", "pitfalls",
-            "locks")  # fmt: skip
+            "locks", "mutation")  # fmt: skip
     run_lint(session)
     session.log("The course site, built strictly")
     session.run("python", "-m", "course", "docs", "--check")
@@ -214,6 +214,20 @@ def bench(session: nox.Session) -> None:
     """
     install(session, "bench")
     session.run("python", "-m", "course.bench", *session.posargs)
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation-test the grading tests with Cosmic Ray over solution/app, alembic, scripts.
+
+    Each mutant of a file is graded on the steps that own the file; survivors are listed
+    for triage (course/mutation-triage.toml). `-- --step N` for one step (repeatable),
+    `-- --report-only` to rewrite the table from the last results. Writes
+    docs/mutation/step-N.json and docs/reference/mutation-results.md. Hours for every
+    step on 2 cores; not part of `nox -s tests`, which checks the table is current.
+    """
+    install(session, "mutation", solution=False)
+    session.run("python", "-m", "course", "mutation", *session.posargs)
 
 
 # Material for MkDocs prints a banner about its successor on every build.

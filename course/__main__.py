@@ -6,6 +6,7 @@ python -m course watch [TARGET]
 python -m course start N [--force]
 python -m course next [TARGET] [--force] [--dry-run]   (step N to N+1, keeping your code)
 python -m course docs [--check]     (the generated sections of the docs pages, in place)
+python -m course mutation [--step N ...] [--report-only]   (Cosmic Ray over the solution)
 """
 
 from __future__ import annotations
@@ -565,6 +566,14 @@ def points_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def mutation_command(args: argparse.Namespace) -> int:
+    """Mutation-test the grading tests (Cosmic Ray), then write the table on the site."""
+    from course.mutation.run import main as run_mutation
+
+    return run_mutation(set(args.step) if args.step else None, args.jobs,
+                        report_only=args.report_only)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the command."""
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
@@ -643,6 +652,18 @@ def main(argv: list[str] | None = None) -> int:
     points = commands.add_parser("points", help="sum the tests' points per deliverable")
     points.add_argument("--write", action="store_true", help="update course/course.toml")
     points.set_defaults(func=points_command)
+
+    mutation = commands.add_parser(
+        "mutation", help="mutation-test the grading tests with Cosmic Ray; write the table"
+    )
+    mutation.add_argument("--step", type=int, action="append", help="only this step (repeatable)")
+    mutation.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="sessions at a time"
+    )
+    mutation.add_argument(
+        "--report-only", action="store_true", help="write the table from the last results"
+    )
+    mutation.set_defaults(func=mutation_command)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -1,0 +1,81 @@
+"""The mutation results as the site shows them (`docs/reference/mutation-results.md`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from course.manifest import REPO_ROOT, Manifest
+from course.mutation.results import GOAL, Mutant, Score, StepResult, Triage, score
+
+PAGE = REPO_ROOT / "docs" / "reference" / "mutation-results.md"
+HEADER = (
+    "<!-- Written by `python -m course mutation` (nox -s mutation) from docs/mutation/*.json "
+    "and course/mutation-triage.toml; do not edit. -->"
+)
+
+
+def _code(text: str) -> str:
+    """`text` as inline code in a table cell."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _row(manifest: Manifest, row: Score, result: StepResult) -> str:
+    step = manifest.step(row.step)
+    met = "✔" if row.ratio >= GOAL else "✘"
+    return (
+        f"| {step.number} · {step.title} | {row.mutants} | {row.killed} | {len(row.survivors)} "
+        f"| {row.equivalent} | {row.not_taught} | {row.errors} | {row.ratio:.0%} | {met} "
+        f"| {result.date[:10]} |"
+    )
+
+
+def _survivor(mutant: Mutant) -> str:
+    return f"| `{mutant.file}:{mutant.line}` | {mutant.operator} | {_code(mutant.code)} |"
+
+
+def render(manifest: Manifest, results: Sequence[StepResult], triage: Sequence[Triage]) -> str:
+    """The page: a row per step, then the survivors left, then the triage with its reasons."""
+    by_step = {result.step: result for result in results}
+    lines = [
+        HEADER,
+        "",
+        "| step | mutants | killed | survived | equivalent | not taught | errors "
+        f"| killed of the rest | ≥ {GOAL:.0%} | run |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows: list[Score] = []
+    for step in manifest.steps:
+        result = by_step.get(step.number)
+        if result is None:
+            lines.append(f"| {step.number} · {step.title} | not run yet | | | | | | | | |")
+            continue
+        row = score(result, triage)
+        rows.append(row)
+        lines.append(_row(manifest, row, result))
+    tools = sorted({result.tool for result in results})
+    lines += ["", f"Mutants made by {', '.join(tools) or 'Cosmic Ray'}; skipped (not counted): "
+              "changes inside type annotations.", ""]  # fmt: skip
+    left = [mutant for row in rows for mutant in row.survivors]
+    lines += ["### Survivors to triage", ""]
+    if left:
+        lines += ["| where | operator | line |", "|---|---|---|"]
+        lines += [_survivor(mutant) for mutant in left]
+    else:
+        lines.append("None: a check kills every mutant that is not explained below.")
+    lines += ["", "### Triaged survivors", ""]
+    if triage:
+        lines += ["| file | line | operator | verdict | why |", "|---|---|---|---|---|"]
+        lines += [
+            f"| `{t.file}` | {_code(t.code)} | {t.operator} | {t.verdict.value} | {t.reason} |"
+            for t in triage
+        ]
+    else:
+        lines.append("None yet.")
+    return "\n".join(lines) + "\n"
+
+
+def write(text: str, path: Path = PAGE) -> Path:
+    """Write the page; return its path."""
+    path.write_text(text, encoding="utf-8")
+    return path
