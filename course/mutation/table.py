@@ -22,10 +22,12 @@ def _code(text: str) -> str:
 
 def _row(manifest: Manifest, row: Score, result: StepResult) -> str:
     step = manifest.step(row.step)
-    met = "✔" if row.ratio >= GOAL else "✘"
+    # A step with no Python code of its own to mutate (step 1) has no score to show.
+    ratio = f"{row.ratio:.0%}" if row.counted else "—"
+    met = ("✔" if row.ratio >= GOAL else "✘") if row.counted else "—"
     return (
         f"| {step.number} · {step.title} | {row.mutants} | {row.killed} | {len(row.survivors)} "
-        f"| {row.equivalent} | {row.not_taught} | {row.errors} | {row.ratio:.0%} | {met} "
+        f"| {row.equivalent} | {row.not_taught} | {row.errors} | {ratio} | {met} "
         f"| {result.date[:10]} |"
     )
 

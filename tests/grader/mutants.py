@@ -210,6 +210,36 @@ MUTANTS = [
         ("app/core/database.py", "        return options\n    options.update(\n        pool_size=",
          "    options.update(\n        pool_size="),),
         fails=("test_database_manager_works_on_sqlite_in_memory_and_in_a_file",)),
+    # Found by `nox -s mutation`: what the step 4 checks did not notice before.
+    Mutant("timestamps may be NULL", 4, (
+        ("app/domain/models/base.py",
+         "UTCDateTime, default=utc_now, server_default=func.now(), nullable=False",
+         "UTCDateTime, default=utc_now, server_default=func.now(), nullable=True"),),
+        fails=("test_timestamps_are_timezone_aware_with_server_defaults",)),
+    Mutant("role may be NULL", 4, (
+        ("app/domain/models/user.py", "String(20), nullable=False,",
+         "String(20), nullable=True,"),),
+        fails=("test_every_user_column_is_required",)),
+    Mutant("email normalised only after EmailStr", 4, (
+        ("app/domain/schemas/user.py", "BeforeValidator(_normalize_text), ", ""),),
+        fails=("test_a_full_width_at_sign_is_refused_not_turned_into_a_second_at",)),
+    Mutant("passwords trimmed like other strings", 4, (
+        ("app/domain/schemas/user.py", "max_length=128, strip_whitespace=False)",
+         "max_length=128, strip_whitespace=True)"),),
+        fails=("test_passwords_keep_their_spaces",)),
+    Mutant("full_name without bounds", 4, (
+        ("app/domain/schemas/user.py",
+         "FullName = Annotated[str, StringConstraints(min_length=1, max_length=100)]",
+         "FullName = str"),),
+        fails=("test_full_name_is_1_to_100_characters",)),
+    Mutant("an empty page refused", 4, (
+        ("app/domain/schemas/user.py", "    total: int = Field(ge=0)",
+         "    total: int = Field(ge=1)"),),
+        fails=("test_user_list_response_holds_an_empty_first_page",)),
+    Mutant("a limit of 1 refused", 4, (
+        ("app/domain/schemas/common.py", "limit: int = Field(default=20, ge=1,",
+         "limit: int = Field(default=20, ge=2,"),),
+        fails=("test_pagination_params_bounds",)),
     Mutant("postgresql.UUID on SQLite", 4, (
         ("app/domain/models/base.py", "mapped_column(Uuid, primary_key=True",
          "mapped_column(postgresql.UUID(as_uuid=True), primary_key=True"),

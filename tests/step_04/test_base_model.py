@@ -65,6 +65,9 @@ def test_timestamps_are_timezone_aware_with_server_defaults(name: str) -> None:
     assert column.server_default is not None, (
         f"expected `{name}` to have a server default (server_default=func.now()), found none"
     )
+    assert not column.nullable, (
+        f"expected `{name}` to be NOT NULL (nullable=False): every row has its timestamps"
+    )
 
 
 @pytest.mark.grade("D8", 1)

@@ -114,6 +114,51 @@ def test_user_schemas_store_one_spelling_of_an_email(spelling: str) -> None:
 
 
 @pytest.mark.grade("D10", 1)
+def test_a_full_width_at_sign_is_refused_not_turned_into_a_second_at() -> None:
+    email = "ada\uff20evil@example.com"  # a full-width at sign before the @
+    for name in ("UserRegister", "UserCreate"):
+        schema = getattr(schemas("user"), name)
+        try:
+            created = schema.model_validate(valid_user_create(email=email))
+        except ValidationError:
+            continue
+        pytest.fail(
+            f"expected {name} to refuse {email!r}, found it stored as {str(created.email)!r}: "
+            "email-validator accepts the full-width at sign, and NFKC after it makes a second @ "
+            "(normalize_email before EmailStr validates, too)"
+        )
+
+
+@pytest.mark.grade("D10", 1)
+def test_passwords_keep_their_spaces() -> None:
+    password = "  spaced password  "
+    for name in ("UserRegister", "UserCreate"):
+        schema = getattr(schemas("user"), name)
+        created = schema.model_validate(valid_user_create(password=password))
+        kept = created.password
+        kept = kept.get_secret_value() if hasattr(kept, "get_secret_value") else kept
+        assert kept == password, (
+            f"expected {name} to keep the password {password!r} as typed, found {kept!r}: "
+            "BaseSchema strips whitespace from strings, so the password type must opt out "
+            "(StringConstraints(strip_whitespace=False)), or the login form, which no schema "
+            "trims, never matches it"
+        )
+
+
+@pytest.mark.grade("D10", 1)
+@pytest.mark.parametrize(("length", "ok"), [(0, False), (1, True), (100, True), (101, False)])
+def test_full_name_is_1_to_100_characters(length: int, ok: bool) -> None:
+    for name in ("UserRegister", "UserCreate"):
+        schema = getattr(schemas("user"), name)
+        accepted = accepts(schema, valid_user_create(full_name="n" * length))
+        assert accepted is ok, (
+            f"expected {name} to {'accept' if ok else 'refuse'} a full_name of {length} "
+            f"characters (1 to 100: the column holds 100, and a longer one would reach the "
+            f"database as a 500), but it was {'accepted' if accepted else 'refused'}"
+        )
+
+
+@pytest.mark.grade("D10", 1)
 @pytest.mark.parametrize("email", ["not-an-email", "ada@"])
 def test_user_create_rejects_an_invalid_email(email: str) -> None:
     user_create = schemas("user").UserCreate
@@ -248,6 +293,18 @@ def test_user_list_response_holds_a_page() -> None:
 
 
 @pytest.mark.grade("D10", 1)
+def test_user_list_response_holds_an_empty_first_page() -> None:
+    empty = {"items": [], "total": 0, "page": 1, "limit": 1, "total_pages": 0}
+    try:
+        schemas("user").UserListResponse.model_validate(empty)
+    except ValidationError as exc:
+        pytest.fail(
+            f"expected UserListResponse to accept {empty} (a search that matches nobody: "
+            f"total >= 0, page >= 1, limit >= 1, total_pages >= 0), found: {exc.errors()[:2]}"
+        )
+
+
+@pytest.mark.grade("D10", 1)
 def test_pagination_params_defaults_are_valid() -> None:
     params = schemas("common").PaginationParams()
     assert params.page == 1, (
@@ -266,7 +323,9 @@ def test_pagination_params_defaults_are_valid() -> None:
     ("values", "ok"),
     [
         ({"page": 0}, False),
+        ({"page": 1}, True),
         ({"limit": 0}, False),
+        ({"limit": 1}, True),
         ({"limit": 100}, True),
         ({"limit": 101}, False),
         ({"sort_order": "asc"}, True),

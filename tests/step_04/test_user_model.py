@@ -46,10 +46,16 @@ def test_string_column_has_its_length(name: str, length: int) -> None:
 
 
 @pytest.mark.grade("D9", 1)
-def test_email_password_hash_and_full_name_are_required() -> None:
+def test_every_user_column_is_required() -> None:
     columns = user_model().__table__.c
-    nullable = [name for name in ("email", "password_hash", "full_name") if columns[name].nullable]
-    assert not nullable, f"expected NOT NULL columns, found nullable: {', '.join(nullable)}"
+    names = ("email", "password_hash", "full_name", "role", "is_active")
+    absent = [name for name in names if name not in columns]
+    assert not absent, f"expected the columns {', '.join(absent)} on users"
+    nullable = [name for name in names if columns[name].nullable]
+    assert not nullable, (
+        f"expected NOT NULL columns (nullable=False), found nullable: {', '.join(nullable)}; "
+        "a default does not stop an UPDATE from writing NULL"
+    )
 
 
 @pytest.mark.grade("D9", 2)

@@ -39,6 +39,13 @@ class UserRegister(BaseSchema):
     password: PasswordStr
     full_name: FullNameStr
 
+    @field_validator("email", mode="before")
+    @classmethod
+    def _fold_before_checking(cls, email: object) -> object:
+        # NFKC turns a full-width at sign into a real one: fold first, so that
+        # EmailStr checks the address that will be stored.
+        return normalize_email(email) if isinstance(email, str) else email
+
     @field_validator("email")
     @classmethod
     def _lowercase_email(cls, email: str) -> str:
