@@ -157,6 +157,33 @@ MUTANTS = [
     Mutant("production accepts DEBUG", 2, (
         ("app/core/config.py", "        if self.DEBUG:\n", "        if False:\n"),),
         fails=("test_production_refuses_unsafe_setting_naming_it",)),
+    # Found by `nox -s mutation`: what the step 2 checks did not notice before.
+    Mutant("CORS origins not validated", 2, (
+        ("app/core/config.py",
+         "            if origin != \"*\":\n                _check_origin(origin)\n",
+         "            pass\n"),),
+        fails=("test_each_cors_origin_is_validated_naming_the_setting",)),
+    Mutant("32-character secrets refused", 2, (
+        ("app/core/config.py", "MIN_SECRET_LENGTH = 32", "MIN_SECRET_LENGTH = 33"),),
+        fails=("test_production_accepts_strong_settings",)),
+    Mutant("the default secret written again accepted", 2, (
+        ("app/core/config.py", "if value == default or", "if value is default or"),),
+        fails=("test_production_refuses_unsafe_setting_naming_it",)),
+    Mutant("setting names case-insensitive", 2, (
+        ("app/core/config.py", "case_sensitive=True,", "case_sensitive=False,"),),
+        fails=("test_setting_names_are_case_sensitive",)),
+    Mutant("a port without bounds", 2, (
+        ("app/core/config.py", "PORT: int = Field(default=8000, ge=1, le=65535)",
+         "PORT: int = 8000"),),
+        fails=("test_port_is_1_to_65535",)),
+    Mutant("a pool timeout of another default", 2, (
+        ("app/core/config.py", "DB_POOL_TIMEOUT: float = Field(default=30.0,",
+         "DB_POOL_TIMEOUT: float = Field(default=5.0,"),),
+        fails=("test_defaults_are_those_of_the_settings_reference",)),
+    Mutant("an API prefix ending with a slash", 2, (
+        ("app/core/config.py", 'if not value.startswith("/") or value.endswith("/"):',
+         'if not value.startswith("/"):'),),
+        fails=("test_api_prefix_in_use_starts_with_a_slash_and_does_not_end_with_one",)),
     Mutant("production accepts the default admin password", 2, (
         ("app/core/config.py",
          "if self.FIRST_ADMIN_PASSWORD.get_secret_value() == DEFAULT_FIRST_ADMIN_PASSWORD:",

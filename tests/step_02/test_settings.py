@@ -15,9 +15,11 @@ import pytest
 
 from tests.step_02.conftest import SETTING_GROUPS, freshly_imported_app, plain, secret_value
 
-GOOD_ACCESS_SECRET = "grading-access-secret-" + "a" * 30
-GOOD_REFRESH_SECRET = "grading-refresh-secret-" + "b" * 30
-GOOD_ADMIN_PASSWORD = "grading-admin-password-1234567890"
+# Exactly 32 characters, the shortest a secret may be; they sort before any default that
+# starts with a letter after "a", so a comparison written with <= instead of == shows.
+GOOD_ACCESS_SECRET = "a-grading-access-secret-" + "a" * 8
+GOOD_REFRESH_SECRET = "a-grading-refresh-secret" + "b" * 8
+GOOD_ADMIN_PASSWORD = "a-grading-admin-password-1234567890"
 
 
 def is_int(value: Any) -> bool:
@@ -317,9 +319,22 @@ async def test_production_accepts_strong_settings(
 ) -> None:
     error = await production_refusal(monkeypatch, good_production(monkeypatch))
     assert error is None, (
-        "expected ENVIRONMENT=production with two different 40+ character JWT secrets and "
+        "expected ENVIRONMENT=production with two different 32-character JWT secrets and "
         f"CORS_ORIGINS=https://app.example.com to be accepted, found the error: {error[:300]}"
     )
+
+
+DEFAULT = "<the learner's default>"
+
+
+def default_value(name: str) -> str:
+    """The default the learner's Settings gives `name`, as plain text."""
+    from app.core.config import Settings
+
+    field = Settings.model_fields.get(name)
+    if field is None:
+        pytest.fail(f"expected Settings to declare {name}")
+    return str(secret_value(field.get_default(call_default_factory=True)))
 
 
 PRODUCTION_REFUSALS = {
@@ -330,6 +345,11 @@ PRODUCTION_REFUSALS = {
     "refresh secret equal to the access secret": (
         {"JWT_REFRESH_SECRET_KEY": GOOD_ACCESS_SECRET}, "JWT_REFRESH_SECRET_KEY"),
     "default first admin password": ({"FIRST_ADMIN_PASSWORD": None}, "FIRST_ADMIN_PASSWORD"),
+    # .env.example copied to .env: the defaults, given again, are still the defaults.
+    "default access secret written in the environment": (
+        {"JWT_SECRET_KEY": DEFAULT}, "JWT_SECRET_KEY"),
+    "default first admin password written in the environment": (
+        {"FIRST_ADMIN_PASSWORD": DEFAULT}, "FIRST_ADMIN_PASSWORD"),
     "debug mode": ({"DEBUG": "true"}, "DEBUG"),
 }  # fmt: skip
 
@@ -344,6 +364,8 @@ async def test_production_refuses_unsafe_setting_naming_it(
     for name, value in change.items():
         if value is None:
             del env[name]  # back to the default
+        elif value is DEFAULT:
+            env[name] = default_value(name)
         elif isinstance(value, list):
             env[name] = cors_env_value(monkeypatch, value)
         else:

@@ -10,6 +10,7 @@ import json
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Literal, Self
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -121,6 +122,24 @@ class Settings(BaseSettings):
             if item:
                 parts.append(item)
         return parts
+
+    @field_validator("CORS_ORIGINS")
+    @classmethod
+    def _only_real_origins(cls, origins: list[str]) -> list[str]:
+        """A browser sends scheme://host[:port] as its Origin; any other entry never matches."""
+        for origin in origins:
+            if origin == "*":
+                continue
+            parsed = urlparse(origin)
+            if (
+                parsed.scheme not in {"http", "https"}
+                or not parsed.hostname
+                or "*" in origin
+                or "@" in parsed.netloc
+                or origin != f"{parsed.scheme}://{parsed.netloc}"
+            ):
+                raise ValueError(f"{origin!r} is not an origin such as https://app.example.com")
+        return origins
 
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod
