@@ -225,16 +225,17 @@ async def add_user(
     password_hash: str = FAKE_HASH,
     is_active: bool = True,
     deleted: bool = False,
+    user_id: uuid.UUID | None = None,
 ) -> Any:
     """Store a user with the grader's own ORM session, behind the learner's back.
 
     Returns the learner's `User` instance. The hash is `FAKE_HASH` unless one is
-    given (see `learner_hash` for a real one).
+    given (see `learner_hash` for a real one); the id is random unless given.
     """
     from app.domain.models.user import User
 
     user = User(
-        id=uuid.uuid4(),
+        id=user_id or uuid.uuid4(),
         email=email or f"{role}-{uuid.uuid4().hex[:10]}@example.com",
         password_hash=password_hash,
         full_name=full_name,

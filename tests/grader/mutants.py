@@ -390,6 +390,21 @@ MUTANTS = [
          ".where(condition)"),),
         fails=("test_end_soft_deletes_an_open_session_and_says_whether_it_was_open",
                "test_end_all_ends_only_that_users_open_sessions")),
+    Mutant("get_live_user compares the user id with >=", 5, (
+        (SESSION_REPOSITORY,
+         "                UserSession.user_id == user_id,\n"
+         "                UserSession.deleted_at.is_(None),\n"
+         "                UserSession.expires_at > datetime.now(UTC),\n"
+         "                User.deleted_at",
+         "                UserSession.user_id >= user_id,\n"
+         "                UserSession.deleted_at.is_(None),\n"
+         "                UserSession.expires_at > datetime.now(UTC),\n"
+         "                User.deleted_at"),),
+        fails=("test_get_live_user_is_none_unless_the_session_and_user_are_live",)),
+    Mutant("end ends every session with a greater id", 5, (
+        (SESSION_REPOSITORY, "self.end_where(UserSession.id == session_id)",
+         "self.end_where(UserSession.id >= session_id)"),),
+        fails=("test_end_soft_deletes_an_open_session_and_says_whether_it_was_open",)),
     Mutant("ending a session deletes its row", 5, (
         (SESSION_REPOSITORY,
          "            update(UserSession)\n"
@@ -465,6 +480,22 @@ MUTANTS = [
          "delete(LoginFailure).where(LoginFailure.email == failure_key(email))",
          "delete(LoginFailure)"),),
         fails=("test_clear_deletes_only_that_emails_failures",)),
+    Mutant("total_pages rounds down in the helper", 5, (
+        ("app/utils/pagination.py", "return math.ceil(total / limit)", "return total // limit"),),
+        fails=("test_the_helpers_count_pages_and_offsets",)),
+    Mutant("escape_like leaves the escape character alone", 5, (
+        ("app/utils/pagination.py", "term.replace(escape, escape * 2)",
+         "term.replace(escape, escape)"),),
+        fails=("test_escape_like_makes_every_character_of_a_term_literal",)),
+    Mutant("clear deletes the failures of every email sorting before", 5, (
+        (FAILURE_REPOSITORY,
+         "delete(LoginFailure).where(LoginFailure.email == failure_key(email))",
+         "delete(LoginFailure).where(LoginFailure.email <= failure_key(email))"),),
+        fails=("test_clear_deletes_only_that_emails_failures",)),
+    Mutant("hard_delete says there was a row when there was none", 5, (
+        ("app/repository/base.py", "        if entity is None:\n            return False\n",
+         "        if entity is None:\n            return True\n"),),
+        fails=("test_soft_and_hard_delete_say_whether_there_was_a_row",)),
     Mutant("a failure's commit only flushes", 5, (
         (FAILURE_REPOSITORY, "        await self.session.commit()\n",
          "        await self.session.flush()\n"),),

@@ -234,6 +234,26 @@ async def test_soft_delete_hides_the_row_but_keeps_it(schema: AsyncEngine, peopl
 
 
 @pytest.mark.grade("D11", 1)
+async def test_soft_and_hard_delete_say_whether_there_was_a_row(
+    schema: AsyncEngine, people: People
+) -> None:
+    unknown = uuid.uuid4()
+    found: dict[str, Any] = {}
+    async with user_repository(schema, commit=True) as repo:
+        found["soft_delete(a live user)"] = await maybe_await(repo.soft_delete(people.ids[1]))
+        found["soft_delete(an unknown id)"] = await maybe_await(repo.soft_delete(unknown))
+        found["hard_delete(a user)"] = await maybe_await(repo.hard_delete(people.ids[2]))
+        found["hard_delete(an unknown id)"] = await maybe_await(repo.hard_delete(unknown))
+    expected = [True, False, True, False]
+    assert [bool(value) for value in found.values()] == expected and all(
+        isinstance(value, bool) for value in found.values()
+    ), (
+        "expected soft_delete and hard_delete to return True when there was a row and "
+        f"False when there was none (the services answer 404 on False), found {found}"
+    )
+
+
+@pytest.mark.grade("D11", 1)
 async def test_hard_delete_removes_the_row(schema: AsyncEngine, people: People) -> None:
     async with user_repository(schema, commit=True) as repo:
         await maybe_await(repo.hard_delete(people.ids[3]))

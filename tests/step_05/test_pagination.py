@@ -1,7 +1,9 @@
 """Step 5, pagination: pages of UserRepository.get_users, counted from 1.
 
-COURSE-SPEC names no pagination helper functions, so their effect is graded: the
-offset of each page, the total of all matches, and pages that never overlap.
+Their effect is graded: the offset of each page, the total of all matches, and pages
+that never overlap; and the helpers the checkpoint defines in app/utils/pagination.py
+(`page_offset`, `total_pages`, `escape_like`) directly, since step 7's list endpoint
+reports `total_pages` and no check of this step would otherwise see it.
 """
 
 import uuid
@@ -149,4 +151,56 @@ async def test_limit_is_respected_for_every_page_size(stored: Stored) -> None:
     assert sizes == expected, (
         f"expected page 1 to hold min(limit, {len(PEOPLE)}) users for each limit, found "
         f"{sizes} (limit -> users)"
+    )
+
+
+TOTAL_PAGES = [((0, 20), 0), ((1, 20), 1), ((20, 20), 1), ((21, 20), 2), ((41, 20), 3),
+               ((100, 1), 100), ((5, 100), 1)]  # fmt: skip
+PAGE_OFFSETS = [((1, 20), 0), ((2, 20), 20), ((3, 7), 14)]
+
+
+@pytest.mark.grade("pagination", 1)
+def test_the_helpers_count_pages_and_offsets() -> None:
+    from app.utils.pagination import page_offset, total_pages
+
+    wrong = [f"total_pages({t}, {n}) = {total_pages(t, n)}, expected {e}"
+             for (t, n), e in TOTAL_PAGES if total_pages(t, n) != e]  # fmt: skip
+    wrong += [f"page_offset({p}, {n}) = {page_offset(p, n)}, expected {e}"
+              for (p, n), e in PAGE_OFFSETS if page_offset(p, n) != e]  # fmt: skip
+    assert not wrong, "expected whole pages, the last one partly full: " + "; ".join(wrong)
+
+
+# Terms, and the texts a LIKE '%' || escaped || '%' must and must not match.
+LIKE_CASES = [
+    ("50%", "a 50% cut", "a 500 cut"),
+    ("a_b", "xa_by", "xaZby"),
+    ("back\\slash", "two back\\slashes", "one back\\Xslash"),
+    ("end\\", "the end\\", "the end"),
+]
+
+
+@pytest.mark.grade("pagination", 1)
+@pytest.mark.parametrize(("term", "matching", "other"), LIKE_CASES)
+def test_escape_like_makes_every_character_of_a_term_literal(
+    term: str, matching: str, other: str
+) -> None:
+    import sqlite3
+
+    from app.utils.pagination import escape_like
+
+    pattern = escape_like(term)
+    with sqlite3.connect(":memory:") as connection:
+
+        def like(text_value: str) -> bool:
+            query = "SELECT ? LIKE '%' || ? || '%' ESCAPE '\\'"
+            try:
+                return bool(connection.execute(query, (text_value, pattern)).fetchone()[0])
+            except sqlite3.OperationalError:
+                return False
+
+        found = like(matching), like(other)
+    assert found == (True, False), (
+        f"expected escape_like({term!r}) = {pattern!r}, used as LIKE '%' || it || '%' ESCAPE "
+        f"'\\', to match {matching!r} and not {other!r}, found {found}: `%`, `_` and the "
+        "escape character itself must each be escaped"
     )

@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from course.grading.fixtures import add_user, learner_session, maybe_await
 
 ENDED_AT = datetime(2029, 6, 1, 12, 0, tzinfo=UTC)
+LOWEST_ID = uuid.UUID(int=1)
+HIGHEST_ID = uuid.UUID(int=2**128 - 1)
 SPENT = "spent-token-id"  # a refresh token id that is no session's current one
 
 
@@ -50,6 +52,12 @@ class Logins:
     expired: uuid.UUID  # alice's, expired a minute ago
     bobs: uuid.UUID  # bob's, live
     gones: uuid.UUID  # the soft-deleted user's, live
+    # Users whose ids sort before and after everyone's, each with a live session whose id
+    # does too: a query that compares ids with < or > instead of = meets one of them.
+    lowest: uuid.UUID
+    highest: uuid.UUID
+    lowests: uuid.UUID
+    highests: uuid.UUID
 
     @staticmethod
     def token(session_id: uuid.UUID) -> str:
@@ -63,9 +71,10 @@ async def add_session(
     *,
     expires_in: timedelta = timedelta(days=7),
     ended: bool = False,
+    session_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Store one session of `user_id` behind the learner's back; return its id."""
-    session_id = uuid.uuid4()
+    session_id = session_id or uuid.uuid4()
     row = session_model()(
         id=session_id,
         user_id=user_id,
@@ -94,6 +103,8 @@ async def logins(tables: AsyncEngine) -> Logins:
     with a live one each."""
     alice, bob = (await add_user(tables)).id, (await add_user(tables)).id
     gone = (await add_user(tables, deleted=True)).id
+    lowest = (await add_user(tables, user_id=LOWEST_ID)).id
+    highest = (await add_user(tables, user_id=HIGHEST_ID)).id
     return Logins(
         alice=alice,
         bob=bob,
@@ -103,6 +114,10 @@ async def logins(tables: AsyncEngine) -> Logins:
         expired=await add_session(tables, alice, expires_in=timedelta(minutes=-1)),
         bobs=await add_session(tables, bob),
         gones=await add_session(tables, gone),
+        lowest=lowest,
+        highest=highest,
+        lowests=await add_session(tables, lowest, session_id=LOWEST_ID),
+        highests=await add_session(tables, highest, session_id=HIGHEST_ID),
     )
 
 
@@ -240,6 +255,8 @@ REFUSED_USERS: dict[str, Callable[[Logins], tuple[uuid.UUID, uuid.UUID]]] = {
     "ended-session": lambda at: (at.ended, at.alice),
     "expired-session": lambda at: (at.expired, at.alice),
     "another-users-session": lambda at: (at.live, at.bob),
+    "a-session-of-a-user-with-a-lower-id": lambda at: (at.live, at.lowest),
+    "a-session-of-a-user-with-a-higher-id": lambda at: (at.live, at.highest),
     "soft-deleted-user": lambda at: (at.gones, at.gone),
     "unknown-session": lambda at: (uuid.uuid4(), at.alice),
 }
@@ -248,6 +265,10 @@ REFUSED_USER_REASONS = {
     "expired-session": "an expired session (expires_at passed)",
     "another-users-session": "a live session with another user's id (a token's sid and sub "
     "must belong together)",
+    "a-session-of-a-user-with-a-lower-id": "a live session with the id of a user whose id "
+    "sorts before its owner's (compare the user id with ==)",
+    "a-session-of-a-user-with-a-higher-id": "a live session with the id of a user whose id "
+    "sorts after its owner's (compare the user id with ==)",
     "soft-deleted-user": "a live session of a soft-deleted user",
     "unknown-session": "an unknown session id",
 }
@@ -460,6 +481,13 @@ async def test_end_soft_deletes_an_open_session_and_says_whether_it_was_open(
     }
     wrong = {what: answer for what, answer in answers.items() if answer}
     assert not wrong, f"expected end() to return False for a session that is not open: {wrong}"
+    others = {
+        "bob's": logins.bobs, "the lowest id's": logins.lowests,
+        "the highest id's": logins.highests,
+    }  # fmt: skip
+    touched = [whose for whose, other in others.items() if (await stored(tables, other)) is None
+               or (await stored(tables, other)).deleted_at is not None]  # fmt: skip
+    assert not touched, f"expected end() to end that session only, found {touched} ended too"
     before = await stored(tables, logins.ended)
     assert before is not None and utc(before.deleted_at) == ENDED_AT, (
         f"expected end() to leave an ended session as it was (deleted_at {ENDED_AT}), found "
@@ -489,6 +517,8 @@ async def test_end_all_ends_only_that_users_open_sessions(
     others = {
         "bob's": await stored(tables, logins.bobs),
         "alice's": await stored(tables, logins.live),
+        "the lowest id's": await stored(tables, logins.lowests),
+        "the highest id's": await stored(tables, logins.highests),
     }
     touched = {whose: row for whose, row in others.items() if row is None or row.deleted_at}
     assert not touched, f"expected end_all() to leave other users' sessions open, found {touched}"
