@@ -169,6 +169,13 @@ MUTANTS = [
     Mutant("the default secret written again accepted", 2, (
         ("app/core/config.py", "if value == default or", "if value is default or"),),
         fails=("test_production_refuses_unsafe_setting_naming_it",)),
+    Mutant("secrets sorting after the default refused", 2, (
+        ("app/core/config.py", "if value == default or", "if value >= default or"),),
+        fails=("test_production_accepts_strong_settings",)),
+    Mutant("origins that sort before * not validated", 2, (
+        ("app/core/config.py", '            if origin != "*":\n',
+         '            if origin > "*":\n'),),
+        fails=("test_each_cors_origin_is_validated_naming_the_setting",)),
     Mutant("setting names case-insensitive", 2, (
         ("app/core/config.py", "case_sensitive=True,", "case_sensitive=False,"),),
         fails=("test_setting_names_are_case_sensitive",)),

@@ -313,13 +313,28 @@ def good_production(monkeypatch: pytest.MonkeyPatch, **overrides: str) -> dict[s
     return env | overrides
 
 
+# Strong values of two shapes: the shortest allowed, sorting before any default; and
+# longer ones sorting after: a comparison written with <, >, or != where == or < belongs
+# refuses one of them.
+STRONG = {
+    "32 characters": {},
+    "48 characters": {
+        "JWT_SECRET_KEY": "z-grading-access-secret-" + "z" * 24,
+        "JWT_REFRESH_SECRET_KEY": "z-grading-refresh-secret" + "y" * 24,
+        "FIRST_ADMIN_PASSWORD": "z-grading-admin-password-" + "x" * 23,
+    },
+}
+
+
 @pytest.mark.grade("D4", 1)
+@pytest.mark.parametrize("shape", list(STRONG))
 async def test_production_accepts_strong_settings(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, shape: str
 ) -> None:
-    error = await production_refusal(monkeypatch, good_production(monkeypatch))
+    env = good_production(monkeypatch, **STRONG[shape])
+    error = await production_refusal(monkeypatch, env)
     assert error is None, (
-        "expected ENVIRONMENT=production with two different 32-character JWT secrets and "
+        f"expected ENVIRONMENT=production with two different JWT secrets of {shape} and "
         f"CORS_ORIGINS=https://app.example.com to be accepted, found the error: {error[:300]}"
     )
 

@@ -8,6 +8,7 @@ not start with `/` or ends with one (unless it is corrected). Each check builds
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,7 @@ ORIGINS = {
     "https://*.example.com": False,  # a wildcard inside an origin
     "https://user@app.example.com": False,  # credentials
     "https://user:secret@app.example.com": False,
+    '"https://app.example.com"': False,  # quoted, as a comma-separated list may carry it
 }
 
 
@@ -105,7 +107,7 @@ ORIGINS = {
 def test_each_cors_origin_is_validated_naming_the_setting(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, origin: str
 ) -> None:
-    error = refusal(monkeypatch, "CORS_ORIGINS", f'["{origin}"]')
+    error = refusal(monkeypatch, "CORS_ORIGINS", json.dumps([origin]))
     if ORIGINS[origin]:
         assert error is None, (
             f'expected CORS_ORIGINS=["{origin}"] to be accepted, found: {error[:300]}'
