@@ -143,3 +143,12 @@ def page_result(result: Any, call: str) -> tuple[list[Any], int]:
     items, total = result
     assert isinstance(total, int), f"expected the total of {call} to be an int, found {total!r}"
     return list(items), total
+
+
+@asynccontextmanager
+async def unit_of_work(engine: AsyncEngine, commit: bool = True) -> AsyncIterator[AsyncSession]:
+    """A fresh session with autoflush off (as the app's); commits at the end if asked."""
+    async with AsyncSession(engine, expire_on_commit=False, autoflush=False) as orm:
+        yield orm
+        if commit:
+            await orm.commit()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from course.grading.fixtures import maybe_await
+
+from .conftest import unit_of_work
 
 ADA = "ada@example.com"
 ADA_FULL_WIDTH = "\uff21\uff24\uff21@Example.COM"  # full-width ADA: NFKC, then lower-case is ada@
@@ -72,15 +73,6 @@ async def stored_emails(engine: AsyncEngine) -> list[str]:
     table = failures_table()
     async with engine.connect() as connection:
         return sorted((await connection.execute(sa.select(table.c.email))).scalars())
-
-
-@asynccontextmanager
-async def unit_of_work(engine: AsyncEngine, commit: bool = True) -> AsyncIterator[AsyncSession]:
-    """A fresh session with autoflush off (as the app's); commits at the end if asked."""
-    async with AsyncSession(engine, expire_on_commit=False, autoflush=False) as orm:
-        yield orm
-        if commit:
-            await orm.commit()
 
 
 async def call(engine: AsyncEngine, method: str, *args: Any, **kwargs: Any) -> Any:

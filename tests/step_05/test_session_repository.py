@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +25,8 @@ from sqlalchemy.exc import ArgumentError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from course.grading.fixtures import add_user, learner_session, maybe_await
+
+from .conftest import unit_of_work
 
 ENDED_AT = datetime(2029, 6, 1, 12, 0, tzinfo=UTC)
 LOWEST_ID = uuid.UUID(int=1)
@@ -155,15 +156,6 @@ def repository(orm: AsyncSession) -> Any:
     from app.repository.session_repository import SessionRepository
 
     return SessionRepository(orm)
-
-
-@asynccontextmanager
-async def unit_of_work(engine: AsyncEngine, commit: bool = True) -> AsyncIterator[AsyncSession]:
-    """A fresh session with autoflush off (as the app's); commits at the end if asked."""
-    async with AsyncSession(engine, expire_on_commit=False, autoflush=False) as orm:
-        yield orm
-        if commit:
-            await orm.commit()
 
 
 async def call(engine: AsyncEngine, method: str, *args: Any, **kwargs: Any) -> Any:
