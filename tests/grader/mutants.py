@@ -408,6 +408,13 @@ MUTANTS = [
          "                UserSession.expires_at > datetime.now(UTC),\n"
          "                User.deleted_at"),),
         fails=("test_get_live_user_is_none_unless_the_session_and_user_are_live",)),
+    Mutant("rotate compares the user id with <=", 5, (
+        (SESSION_REPOSITORY,
+         "                UserSession.user_id == user_id,\n"
+         "                UserSession.refresh_token_id == used_token_id,\n",
+         "                UserSession.user_id <= user_id,\n"
+         "                UserSession.refresh_token_id == used_token_id,\n"),),
+        fails=("test_rotate_refuses_what_is_not_the_live_current_token",)),
     Mutant("end ends every session with a greater id", 5, (
         (SESSION_REPOSITORY, "self.end_where(UserSession.id == session_id)",
          "self.end_where(UserSession.id >= session_id)"),),

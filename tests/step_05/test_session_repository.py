@@ -336,12 +336,16 @@ REFUSED_ROTATIONS: dict[str, Callable[[Logins], dict[str, Any]]] = {
     "ended-session": lambda at: rotation(at, at.ended, "new"),
     "expired-session": lambda at: rotation(at, at.expired, "new"),
     "another-users-id": lambda at: rotation(at, at.live, "new", user_id=at.bob),
+    "a-lower-users-id": lambda at: rotation(at, at.live, "new", user_id=at.lowest),
+    "a-higher-users-id": lambda at: rotation(at, at.live, "new", user_id=at.highest),
 }
 REFUSED_ROTATION_REASONS = {
     "spent-token-id": "a token id that is not the session's current one",
     "ended-session": "an ended session",
     "expired-session": "an expired session",
     "another-users-id": "another user's id",
+    "a-lower-users-id": "the id of a user whose id sorts before the owner's",
+    "a-higher-users-id": "the id of a user whose id sorts after the owner's",
 }
 
 
