@@ -93,12 +93,8 @@ async def test_two_hashes_of_one_password_differ() -> None:
     assert await verify_password("same-password", second)
 
 
-async def test_hashing_does_not_block_the_event_loop() -> None:
-    await hash_password("warm-up")  # starts the worker thread outside the measurement
-    started = time.perf_counter()
-    password_hash.hash("warm-up")
-    one_hash = time.perf_counter() - started
-
+async def longest_pause(one_hash: float) -> float:
+    """The longest the event loop stood still while four hashes ran, in hashes."""
     ticks: list[float] = []
 
     async def ticker() -> None:
@@ -113,11 +109,23 @@ async def test_hashing_does_not_block_the_event_loop() -> None:
     finally:
         task.cancel()
     gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
-    # On the loop, the four hashes would run back to back and the ticker would tick
-    # about twice, across one gap as long as all of them. Off the loop it ticks every
-    # ~5 ms; one long gap is tolerated as a scheduling hiccup on a busy machine.
-    assert len(ticks) >= 10
-    assert len([gap for gap in gaps if gap >= one_hash]) <= 1
+    return max(gaps, default=float("inf")) / one_hash
+
+
+async def test_hashing_does_not_block_the_event_loop() -> None:
+    await hash_password("warm-up")  # starts the worker thread outside the measurement
+    started = time.perf_counter()
+    password_hash.hash("warm-up")
+    one_hash = time.perf_counter() - started
+    # On the loop, the four hashes run back to back: the loop stands still for all four.
+    # Off it, the ticker runs every ~5 ms; a busy machine can pause it now and then, so
+    # one of three tries is enough.
+    pauses = []
+    for _ in range(3):
+        pauses.append(await longest_pause(one_hash))
+        if pauses[-1] < 3:
+            return
+    pytest.fail(f"the event loop stood still for {pauses} hashes' time in each try")
 
 
 async def test_spend_verify_time_costs_about_a_real_verification() -> None:
