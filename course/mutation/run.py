@@ -71,7 +71,10 @@ def main(steps: set[int] | None, jobs: int, *, report_only: bool = False) -> int
     if not report_only:
         for result in mutate(steps, jobs):
             print(f"wrote {result.write().relative_to(REPO_ROOT)}")
-    text = table.render(load_manifest(), load_results(), load_triage())
+    results, triage = load_results(), load_triage()
+    text = table.render(load_manifest(), results, triage)
     print(f"wrote {table.write(text).relative_to(REPO_ROOT)}")
+    details = table.write(table.render_details(results, triage), table.DETAILS)
+    print(f"wrote {details.relative_to(REPO_ROOT)}")
     print(text)
     return 0

@@ -8,7 +8,10 @@ from pathlib import Path
 from course.manifest import REPO_ROOT, Manifest
 from course.mutation.results import GOAL, Mutant, Score, StepResult, Triage, score
 
+# The scores, for everyone; the survivors and the triage quote the solution's code, so
+# their page sits in a reference box, withheld from a graded class's site.
 PAGE = REPO_ROOT / "docs" / "reference" / "mutation-results.md"
+DETAILS = REPO_ROOT / "docs" / "reference" / "mutation-survivors.md"
 HEADER = (
     "<!-- Written by `python -m course mutation` (nox -s mutation) from docs/mutation/*.json "
     "and course/mutation-triage.toml; do not edit. -->"
@@ -37,7 +40,7 @@ def _survivor(mutant: Mutant) -> str:
 
 
 def render(manifest: Manifest, results: Sequence[StepResult], triage: Sequence[Triage]) -> str:
-    """The page: a row per step, then the survivors left, then the triage with its reasons."""
+    """The scores: a row per step."""
     by_step = {result.step: result for result in results}
     lines = [
         HEADER,
@@ -46,26 +49,28 @@ def render(manifest: Manifest, results: Sequence[StepResult], triage: Sequence[T
         f"| killed of the rest | ≥ {GOAL:.0%} | run |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    rows: list[Score] = []
     for step in manifest.steps:
         result = by_step.get(step.number)
         if result is None:
             lines.append(f"| {step.number} · {step.title} | not run yet | | | | | | | | |")
             continue
-        row = score(result, triage)
-        rows.append(row)
-        lines.append(_row(manifest, row, result))
+        lines.append(_row(manifest, score(result, triage), result))
     tools = sorted({result.tool for result in results})
     lines += ["", f"Mutants made by {', '.join(tools) or 'Cosmic Ray'}; skipped (not counted): "
-              "changes inside type annotations.", ""]  # fmt: skip
-    left = [mutant for row in rows for mutant in row.survivors]
-    lines += ["### Survivors to triage", ""]
+              "changes inside type annotations."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def render_details(results: Sequence[StepResult], triage: Sequence[Triage]) -> str:
+    """The survivors left to triage, then the triaged ones with their reasons."""
+    left = [mutant for result in results for mutant in score(result, triage).survivors]
+    lines = [HEADER, "", "**Survivors to triage**", ""]
     if left:
         lines += ["| where | operator | line |", "|---|---|---|"]
         lines += [_survivor(mutant) for mutant in left]
     else:
         lines.append("None: a check kills every mutant that is not explained below.")
-    lines += ["", "### Triaged survivors", ""]
+    lines += ["", "**Triaged survivors**", ""]
     if triage:
         lines += ["| file | line | operator | verdict | why |", "|---|---|---|---|---|"]
         lines += [
@@ -78,6 +83,6 @@ def render(manifest: Manifest, results: Sequence[StepResult], triage: Sequence[T
 
 
 def write(text: str, path: Path = PAGE) -> Path:
-    """Write the page; return its path."""
+    """Write a page; return its path."""
     path.write_text(text, encoding="utf-8")
     return path

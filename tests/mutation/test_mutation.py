@@ -90,11 +90,15 @@ def test_a_real_session_grades_each_mutant_of_a_file(tmp_path: Path) -> None:
     )
 
 
-def test_the_published_table_matches_the_results_and_the_triage() -> None:
-    expected = table.render(MANIFEST, load_results(), load_triage())
-    assert table.PAGE.read_text(encoding="utf-8") == expected, (
-        "docs/reference/mutation-results.md is stale: python -m course mutation --report-only"
-    )
+def test_the_published_tables_match_the_results_and_the_triage() -> None:
+    results, triage = load_results(), load_triage()
+    for path, expected in (
+        (table.PAGE, table.render(MANIFEST, results, triage)),
+        (table.DETAILS, table.render_details(results, triage)),
+    ):
+        assert path.read_text(encoding="utf-8") == expected, (
+            f"{path.name} is stale: python -m course mutation --report-only"
+        )
 
 
 def test_every_triaged_survivor_is_still_a_survivor() -> None:

@@ -38,10 +38,16 @@ def build() -> Any:
 
 
 def refusal(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> str | None:
-    """The error text if `name=value` in the environment is refused, else None."""
+    """The error text if `name=value` in the environment is refused, else None.
+
+    The settings module is imported first, outside the `try`: code that does not import
+    fails the check with its own error, not as a refusal of the value.
+    """
+    from app.core.config import Settings
+
     monkeypatch.setenv(name, value)
     try:
-        build()
+        Settings(_env_file=None)
     except Exception as exc:  # ValidationError, or pydantic-settings' SettingsError
         return str(exc)
     finally:
