@@ -14,6 +14,9 @@ TODO(step 2) — D4:
 - CORS lists come from the environment in either form: comma-separated
   (CORS_ORIGINS=http://a,http://b) or a JSON array (CORS_ORIGINS=["http://a","http://b"]).
   docs/steps/02-settings-app.md (D4) says why pydantic-settings needs help for that.
+- Refuse, naming the setting: a CORS origin that is not `*` or http(s)://host[:port]
+  (a path, a wildcard, user@), an API_V1_PREFIX without a leading `/` or with a
+  trailing one (or correct it), a PORT outside 1..65535. Names are case-sensitive.
 - With ENVIRONMENT=production, refuse to start while a JWT secret is a default or
   shorter than 32 characters, the two JWT secrets are equal, CORS allows "*" with
   credentials, FIRST_ADMIN_PASSWORD is its default, or DEBUG is true: a clear error
