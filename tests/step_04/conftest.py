@@ -82,3 +82,22 @@ def session_model() -> Any:
     from app.domain.models.session import UserSession
 
     return UserSession
+
+
+def assert_exported_and_registered(model: Any, module: str, table: str) -> None:
+    """Fail unless the models package re-exports `model` and `Base.metadata` holds `table`.
+
+    Importing `app.domain.models` must register every table, for Alembic and the app alike.
+    """
+    import app.domain.models as models
+    from app.domain.models.base import Base
+
+    name = getattr(model, "__name__", str(model))
+    exported = getattr(models, name, None)
+    assert exported is model, (
+        f"expected app/domain/models/__init__.py to import and re-export {name} "
+        f"(from app.domain.models.{module} import {name}), so that importing the models "
+        f"package registers its table; found {exported!r}"
+    )
+    tables = sorted(Base.metadata.tables)
+    assert table in tables, f"expected Base.metadata to hold the {table} table, found {tables}"

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .conftest import base_type, orm_session
+from .conftest import assert_exported_and_registered, base_type, orm_session
 
 
 def failure_model() -> Any:
@@ -113,16 +113,4 @@ async def test_a_failure_for_an_unknown_email_is_stored(schema: AsyncEngine) -> 
 
 @pytest.mark.grade("failure-model", 1)
 def test_the_models_package_exports_login_failure_and_registers_its_table() -> None:
-    import app.domain.models as models
-    from app.domain.models.base import Base
-
-    exported = getattr(models, "LoginFailure", None)
-    assert exported is failure_model(), (
-        "expected app/domain/models/__init__.py to import and re-export LoginFailure "
-        "(from app.domain.models.login_failure import LoginFailure), so that importing the "
-        f"models package registers its table; found {exported!r}"
-    )
-    tables = sorted(Base.metadata.tables)
-    assert "login_failures" in tables, (
-        f"expected Base.metadata to hold the login_failures table, found {tables}"
-    )
+    assert_exported_and_registered(failure_model(), "login_failure", "login_failures")

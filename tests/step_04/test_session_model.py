@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from .conftest import (
     as_utc_naive,
+    assert_exported_and_registered,
     base_type,
     insert_user,
     orm_session,
@@ -214,16 +215,4 @@ async def test_a_session_is_stored_with_an_aware_expiry(schema: AsyncEngine) -> 
 
 @pytest.mark.grade("session-model", 1)
 def test_the_models_package_exports_user_session_and_registers_its_table() -> None:
-    import app.domain.models as models
-    from app.domain.models.base import Base
-
-    exported = getattr(models, "UserSession", None)
-    assert exported is session_model(), (
-        "expected app/domain/models/__init__.py to import and re-export UserSession "
-        "(from app.domain.models.session import UserSession), so that importing the models "
-        f"package registers every table; found {exported!r}"
-    )
-    tables = sorted(Base.metadata.tables)
-    assert "user_sessions" in tables, (
-        f"expected Base.metadata to hold the user_sessions table, found {tables}"
-    )
+    assert_exported_and_registered(session_model(), "session", "user_sessions")
