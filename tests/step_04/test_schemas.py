@@ -153,8 +153,8 @@ def test_full_name_is_1_to_100_characters(length: int, ok: bool) -> None:
         accepted = accepts(schema, valid_user_create(full_name="n" * length))
         assert accepted is ok, (
             f"expected {name} to {'accept' if ok else 'refuse'} a full_name of {length} "
-            f"characters (1 to 100: the column holds 100, and a longer one would reach the "
-            f"database as a 500), but it was {'accepted' if accepted else 'refused'}"
+            f"characters (1 to 100: the column holds 100, and PostgreSQL refuses a longer "
+            f"one, a 500), but it was {'accepted' if accepted else 'refused'}"
         )
 
 
