@@ -244,6 +244,34 @@ MUTANTS = [
         ("app/core/database.py", "        return options\n    options.update(\n        pool_size=",
          "    options.update(\n        pool_size="),),
         fails=("test_database_manager_works_on_sqlite_in_memory_and_in_a_file",)),
+    # Found by `nox -s mutation`: what the step 3 checks did not notice before.
+    Mutant("forwarded records name the handler, not the caller", 3, (
+        ("app/core/logging.py", "logger.opt(depth=depth, exception=record.exc_info)",
+         "logger.opt(depth=0, exception=record.exc_info)"),),
+        fails=("test_forwarded_records_name_the_code_that_logged",)),
+    Mutant("a level Loguru does not know breaks the handler", 3, (
+        ("app/core/logging.py",
+         "        try:\n            level: str | int = logger.level(record.levelname).name\n"
+         "        except ValueError:\n            level = record.levelno\n",
+         "        level = logger.level(record.levelname).name\n"),),
+        fails=("test_a_level_loguru_does_not_know_is_forwarded_by_its_number",)),
+    Mutant("uvicorn's access log left on", 3, (
+        ("app/core/logging.py", 'logging.getLogger("uvicorn.access").disabled = True', "pass"),),
+        fails=("test_uvicorn_access_log_is_switched_off",)),
+    Mutant("StaticPool on a SQLite file too", 3, (
+        ("app/core/database.py", 'if url.database in (None, "", ":memory:"):', "if True:"),),
+        fails=("test_sessions_on_a_sqlite_file_have_connections_of_their_own",)),
+    Mutant("server pool without pre-ping", 3, (
+        ("app/core/database.py", "pool_pre_ping=True,", "pool_pre_ping=False,"),),
+        fails=("test_a_server_database_gets_the_pool_of_the_settings",)),
+    Mutant("server pool not sized from the settings", 3, (
+        ("app/core/database.py", "        pool_size=settings.DB_POOL_SIZE,\n", ""),
+        ("app/core/database.py", "        max_overflow=settings.DB_MAX_OVERFLOW,\n", ""),),
+        fails=("test_a_server_database_gets_the_pool_of_the_settings",)),
+    Mutant("AppException without a status code is a 400", 3, (
+        ("app/core/exceptions.py", "    status_code: int = 500\n",
+         "    status_code: int = 400\n"),),
+        fails=("test_app_exception_carries_message_status_code_and_detail",)),
     # Found by `nox -s mutation`: what the step 4 checks did not notice before.
     Mutant("timestamps may be NULL", 4, (
         ("app/domain/models/base.py",

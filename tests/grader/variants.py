@@ -84,6 +84,15 @@ VARIANTS = [
         ("app/core/database.py", "from sqlalchemy.pool import ConnectionPoolEntry, StaticPool",
          "from sqlalchemy.pool import ConnectionPoolEntry"),
     )),
+    # The caller found as Loguru's documentation does it: a loop that breaks out.
+    Variant("caller found by a loop that breaks at the first frame outside logging", 3, (
+        ("app/core/logging.py",
+         "        while frame is not None and (depth == 0 or frame.f_code.co_filename == "
+         "logging.__file__):\n",
+         "        while frame:\n"
+         "            if depth > 0 and frame.f_code.co_filename != logging.__file__:\n"
+         "                break\n"),
+    )),
     # The users' email (unique among live users) breaks ties instead of the id.
     Variant("ties broken by the email in the user repository", 5, (
         ("app/repository/base.py", "query.order_by(*order_by, self.model.id)",

@@ -158,7 +158,15 @@ class Records:
         self.lines.append(str(message))
 
     def messages(self) -> list[str]:
-        return [json.loads(line)["record"]["message"] for line in self.lines]
+        return [record["message"] for record in self.records()]
+
+    def records(self) -> list[dict[str, Any]]:
+        """Each record as Loguru serializes it: message, level, name, function, line..."""
+        return [json.loads(line)["record"] for line in self.lines]
+
+    def find(self, message: str) -> dict[str, Any] | None:
+        """The first record with this message, if any."""
+        return next((record for record in self.records() if record["message"] == message), None)
 
 
 @contextmanager

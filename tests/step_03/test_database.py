@@ -220,27 +220,17 @@ async def test_database_errors_do_not_show_bound_values(
         )  # fmt: skip
 
 
-@pytest.mark.grade("D5", 1)
-@pytest.mark.parametrize("kind", ["in-memory", "file"])
-async def test_database_manager_works_on_sqlite_in_memory_and_in_a_file(
-    kind: str, tmp_path: Path
-) -> None:
-    """`DatabaseManager(url)` on SQLite: `:memory:` (tests use it) and a file. Pool sizing
-    is for servers: SQLite's in-memory pool (StaticPool) rejects `pool_size` with a
-    TypeError. In memory, the one connection must be shared, or the data vanish."""
+def build_manager(url: str, **settings: Any) -> tuple[Any, str]:
+    """`DatabaseManager` built for `url` (passed as its URL argument, whatever it is
+    called, and as DATABASE_URL) with these settings; and the call, for messages."""
     from app.core.database import DatabaseManager
 
-    url = (
-        "sqlite+aiosqlite:///:memory:"
-        if kind == "in-memory"
-        else f"sqlite+aiosqlite:///{tmp_path / 'grading-step3.db'}"
-    )
     names = list(inspect.signature(DatabaseManager).parameters)
     argument = next((name for name in names if "url" in name.lower() or name == "dsn"), None)
     call = f"DatabaseManager({argument}={url!r})" if argument else "DatabaseManager()"
     try:
-        with patched_settings(DATABASE_URL=url):
-            built = DatabaseManager(**({argument: url} if argument else {}))
+        with patched_settings(DATABASE_URL=url, **settings):
+            return DatabaseManager(**({argument: url} if argument else {})), call
     except NotImplementedError:
         raise
     except Exception as exc:
@@ -250,15 +240,34 @@ async def test_database_manager_works_on_sqlite_in_memory_and_in_a_file(
             if "pool_size" in str(exc) or "max_overflow" in str(exc)
             else ""
         )
-        pytest.fail(
-            f"expected {call} to build a manager for SQLite {kind}, found "
-            f"{type(exc).__name__}: {str(exc)[:200]}{hint}"
-        )
+        pytest.fail(f"expected {call} to build a manager, found {type(exc).__name__}: "
+                    f"{str(exc)[:200]}{hint}")  # fmt: skip
+
+
+def engines_of(manager: Any) -> list[AsyncEngine]:
+    """The engines a manager holds, found by type: any attribute name will do."""
+    return [value for value in vars(manager).values() if isinstance(value, AsyncEngine)]
+
+
+@pytest.mark.grade("D5", 1)
+@pytest.mark.parametrize("kind", ["in-memory", "file"])
+async def test_database_manager_works_on_sqlite_in_memory_and_in_a_file(
+    kind: str, tmp_path: Path
+) -> None:
+    """`DatabaseManager(url)` on SQLite: `:memory:` (tests use it) and a file. Pool sizing
+    is for servers: SQLite's in-memory pool (StaticPool) rejects `pool_size` with a
+    TypeError. In memory, the one connection must be shared, or the data vanish."""
+    url = (
+        "sqlite+aiosqlite:///:memory:"
+        if kind == "in-memory"
+        else f"sqlite+aiosqlite:///{tmp_path / 'grading-step3.db'}"
+    )
+    built, call = build_manager(url)
     engines: list[AsyncEngine] = []
     try:
         await maybe_await(built.connect())
-        engines = [value for value in vars(built).values() if isinstance(value, AsyncEngine)]
-        for engine in engines:  # the engine may be found by type only: any name will do
+        engines = engines_of(built)
+        for engine in engines:
             assert engine.url.database == make_url(url).database, (
                 f"expected {call} to connect to that URL (or DATABASE_URL, when no URL is "
                 f"given), found an engine on {engine.url.render_as_string()}"
@@ -277,6 +286,63 @@ async def test_database_manager_works_on_sqlite_in_memory_and_in_a_file(
     finally:
         with contextlib.suppress(Exception):
             await maybe_await(built.disconnect())
+        for engine in engines:
+            await engine.dispose()
+
+
+@pytest.mark.grade("D5", 1)
+async def test_sessions_on_a_sqlite_file_have_connections_of_their_own(tmp_path: Path) -> None:
+    """StaticPool is for `:memory:` only. On a file it would hand every session the same
+    connection, so two requests at once would share one transaction: one's rollback
+    would undo the other's writes."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'grading-step3-pool.db'}"
+    built, call = build_manager(url)
+    try:
+        async with learner_session(built) as first, learner_session(built) as second:
+            connections = [
+                (await session.connection()).sync_connection.connection.dbapi_connection
+                for session in (first, second)
+            ]
+        assert connections[0] is not connections[1], (
+            f"expected two sessions open at once on a SQLite file ({call}) to use two "
+            "connections, found them sharing one: keep StaticPool for ':memory:' only"
+        )
+    finally:
+        with contextlib.suppress(Exception):
+            await maybe_await(built.disconnect())
+        for engine in engines_of(built):
+            await engine.dispose()
+
+
+# Nothing listens there; building the engine opens no connection, so none is needed.
+SERVER_URL = "postgresql+asyncpg://grader:unused@127.0.0.1:9/grading"
+POOL_SETTINGS = {"DB_POOL_SIZE": 3, "DB_MAX_OVERFLOW": 4, "DB_POOL_TIMEOUT": 7.0}
+
+
+@pytest.mark.grade("D5", 1)
+async def test_a_server_database_gets_the_pool_of_the_settings() -> None:
+    """pool_size, max_overflow and pool_timeout come from the settings; pool_pre_ping
+    tests each connection as it leaves the pool, so one a server restart has closed is
+    replaced instead of failing the request."""
+    built, call = build_manager(SERVER_URL, **POOL_SETTINGS)
+    engines = engines_of(built)
+    try:
+        assert engines, f"expected {call} to hold an AsyncEngine, found none"
+        pool: Any = engines[0].sync_engine.pool
+        found = {
+            "DB_POOL_SIZE": pool.size() if hasattr(pool, "size") else None,
+            "DB_MAX_OVERFLOW": getattr(pool, "_max_overflow", None),
+            "DB_POOL_TIMEOUT": getattr(pool, "_timeout", None),
+        }
+        assert found == POOL_SETTINGS, (
+            f"expected {call} on a server database to size its pool from the settings "
+            f"(pool_size, max_overflow, pool_timeout) {POOL_SETTINGS}, found {found}"
+        )
+        assert getattr(pool, "_pre_ping", False) is True, (
+            f"expected {call} on a server database to set pool_pre_ping=True, found it off: "
+            "after a database restart the pool would hand out dead connections"
+        )
+    finally:
         for engine in engines:
             await engine.dispose()
 

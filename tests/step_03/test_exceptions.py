@@ -37,6 +37,11 @@ def test_app_exception_carries_message_status_code_and_detail() -> None:
         "expected AppException(message, status_code, detail) to keep .message, .status_code "
         f"and .detail, found {found} for {expected}"
     )
+    unclassified = app_exception("Something broke").status_code
+    assert unclassified == 500, (
+        "expected AppException('Something broke'), given no status code, to be a 500 (an "
+        f"error nobody classified is the server's), found {unclassified}"
+    )
 
 
 @pytest.mark.grade("D7", 1)

@@ -8,6 +8,7 @@ write to stdout or stderr. Afterwards logging is set up again from the real sett
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import logging
 import logging.config
@@ -101,6 +102,72 @@ def test_standard_library_logging_reaches_loguru() -> None:
     assert "hello from the stdlib" in records.messages(), (
         "expected logging.getLogger(...).warning(...) to reach Loguru after setup_logging() "
         "(an InterceptHandler on the root logger), found it missing"
+    )
+
+
+def log_through_the_standard_library() -> int:
+    """Log one warning with the standard library; return the line that logged it."""
+    frame = inspect.currentframe()
+    assert frame is not None  # CPython always has frames
+    line = frame.f_lineno + 1
+    logging.getLogger("grading.somelib").warning("grading: who logged this?")
+    return line
+
+
+@pytest.mark.grade("D6", 1)
+def test_forwarded_records_name_the_code_that_logged() -> None:
+    """`{name}:{function}:{line}` in the text format must point at the caller, not at
+    the logging module or the handler: emit() walks the stack out of `logging`."""
+    setup_logging_with(LOG_LEVEL="INFO")
+    with loguru_records() as records:
+        line = log_through_the_standard_library()
+    record = records.find("grading: who logged this?")
+    assert record is not None, (
+        "expected logging.getLogger(...).warning(...) to reach Loguru after setup_logging(), "
+        "found it missing"
+    )
+    found = (record["name"], record["function"], record["line"])
+    expected = (__name__, "log_through_the_standard_library", line)
+    assert found == expected, (
+        "expected a record forwarded from the standard library to name the code that "
+        f"logged it (module, function, line) {expected}, found {found}: in emit(), walk "
+        "the frames out of the logging module and pass their number to "
+        "logger.opt(depth=...)"
+    )
+
+
+@pytest.mark.grade("D6", 1)
+def test_a_level_loguru_does_not_know_is_forwarded_by_its_number(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`logging.log(25, ...)` has the level name "Level 25", which Loguru does not know:
+    `logger.level("Level 25")` raises ValueError, and the record must still arrive."""
+    setup_logging_with(LOG_LEVEL="INFO")
+    output(capsys)
+    with loguru_records() as records:
+        logging.getLogger("grading.somelib").log(25, "grading: a level of its own")
+    record = records.find("grading: a level of its own")
+    problem = output(capsys).strip().splitlines()[-1:] or ["no error printed"]
+    assert record is not None, (
+        "expected a record at a level Loguru does not know (logging.log(25, ...), level "
+        f"name 'Level 25') to reach Loguru, found it missing ({problem[0][:160]}): when "
+        "logger.level(record.levelname) raises ValueError, log with record.levelno"
+    )
+    assert record["level"]["no"] == 25, (
+        f"expected that record to keep its level number 25, found {record['level']['no']}"
+    )
+
+
+@pytest.mark.grade("D6", 1)
+def test_uvicorn_access_log_is_switched_off() -> None:
+    """The request-logging middleware (step 7) writes the request lines; uvicorn's own
+    access line would repeat each one."""
+    setup_logging_with(LOG_LEVEL="INFO")
+    with loguru_records() as records:
+        logging.getLogger("uvicorn.access").info("grading: GET / HTTP/1.1 200")
+    assert "grading: GET / HTTP/1.1 200" not in records.messages(), (
+        "expected uvicorn's access log (logger 'uvicorn.access') to be switched off "
+        "(logging.getLogger('uvicorn.access').disabled = True), found its line logged"
     )
 
 

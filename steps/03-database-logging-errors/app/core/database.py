@@ -34,7 +34,7 @@ def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
     gets a single shared connection and no pool sizing (SQLite's pools reject
     `pool_size`). File SQLite keeps SQLAlchemy's defaults; servers get the pool.
     """
-    # TODO(step 3): implement this function (see its docstring)
+    # TODO(step 3): SQLite: StaticPool for :memory: only, no pool sizing; a server: DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT and pool_pre_ping=True; always hide_parameters
     raise NotImplementedError
 
 

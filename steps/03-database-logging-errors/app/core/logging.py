@@ -33,11 +33,11 @@ class InterceptHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Forward one record."""
-        # TODO(step 3): implement this function (see its docstring)
+        # TODO(step 3): log the record's message in Loguru at its level (record.levelno when Loguru has no level of that name), with logger.opt(depth=...) counting the frames from here out of the logging module, so the line names its caller
         raise NotImplementedError
 
 
 def setup_logging(config: Settings = settings) -> None:
     """Configure Loguru from LOG_LEVEL and LOG_FORMAT and route stdlib logging into it."""
-    # TODO(step 3): configure Loguru from LOG_LEVEL and LOG_FORMAT; give every record a default request_id first (logger.configure(extra=...)): TEXT_FORMAT prints {extra[request_id]}
+    # TODO(step 3): configure Loguru from LOG_LEVEL and LOG_FORMAT; give every record a default request_id first (logger.configure(extra=...)): TEXT_FORMAT prints {extra[request_id]}; switch off uvicorn.access
     raise NotImplementedError
