@@ -95,6 +95,9 @@ PITFALLS: dict[str, tuple[str, ...]] = {
     "uvicorn's loggers do not propagate": (
         "test_uvicorn_loggers_keep_their_lines_from_the_root_logger",
     ),
+    "the older `InterceptHandler` recipe on Python 3.11": (
+        "test_the_older_intercept_recipe_names_logging_not_the_caller",
+    ),
     "the root logger at level 0, and the drivers' debug logs": (
         "test_root_logger_at_level_0_enables_aiosqlite_debug_lines_not_sql",
         "test_hide_parameters_keeps_bound_values_out_of_errors_and_logs",
@@ -657,6 +660,53 @@ def test_uvicorn_loggers_keep_their_lines_from_the_root_logger(tmp_path: Path) -
     assert loggers["uvicorn.error"] == {"handlers": 0, "propagate": True}
     assert result["before"] == [], "uvicorn's lines reached the root logger"
     assert result["after"] == ["uvicorn.error", "uvicorn.access"]
+
+
+class OlderIntercept(logging.Handler):
+    """The recipe many projects still carry: start at logging.currentframe(), depth 2."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from loguru import logger
+
+        frame, depth = logging.currentframe(), 2
+        while frame is not None and frame.f_code.co_filename == logging.__file__:
+            frame = frame.f_back
+            depth += 1
+        logger.opt(depth=depth).log(record.levelname, record.getMessage())
+
+
+class CourseIntercept(logging.Handler):
+    """The course's walk: from the handler's own frame, out of the logging module."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from loguru import logger
+
+        frame, depth = inspect.currentframe(), 0
+        while frame is not None and (depth == 0 or frame.f_code.co_filename == logging.__file__):
+            frame = frame.f_back
+            depth += 1
+        logger.opt(depth=depth).log(record.levelname, record.getMessage())
+
+
+def caller_named_by(handler: logging.Handler) -> str:
+    """The function Loguru names for a warning logged here through `handler`."""
+    from loguru import logger
+
+    functions: list[str] = []
+    sink = logger.add(lambda message: functions.append(message.record["function"]))
+    forwarding = logging.getLogger(f"pitfall.intercept.{type(handler).__name__}")
+    forwarding.handlers, forwarding.propagate = [handler], False
+    try:
+        forwarding.warning("who logged this?")
+    finally:
+        logger.remove(sink)
+    return functions[-1]
+
+
+def test_the_older_intercept_recipe_names_logging_not_the_caller() -> None:
+    assert sys.version_info >= (3, 11)
+    assert caller_named_by(OlderIntercept()) == "callHandlers"  # inside logging/__init__.py
+    assert caller_named_by(CourseIntercept()) == "caller_named_by"
 
 
 ROOT_AT_LEVEL_0 = f"""

@@ -108,7 +108,7 @@ def test_standard_library_logging_reaches_loguru() -> None:
 def log_through_the_standard_library() -> int:
     """Log one warning with the standard library; return the line that logged it."""
     frame = inspect.currentframe()
-    assert frame is not None  # CPython always has frames
+    assert frame is not None, "the grader runs on CPython, which has frames"
     line = frame.f_lineno + 1
     logging.getLogger("grading.somelib").warning("grading: who logged this?")
     return line
