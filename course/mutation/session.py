@@ -1,7 +1,8 @@
 """Run one Cosmic Ray session: a copy of the solution, its files mutated one change at a time.
 
-The test command grades the copy on the unit's steps with `--strict`: it exits 1 when a
-check fails, which Cosmic Ray counts as the mutant killed. A session interrupted midway
+The test command grades the copy on the unit's steps with `--strict`, on SQLite and then
+on PostgreSQL (`course.mutation.verdict`): it exits 1 when a check fails on either, which
+Cosmic Ray counts as the mutant killed. A session interrupted midway
 goes on where it stopped when run again (`resume`).
 """
 
@@ -22,9 +23,9 @@ from course.manifest import REPO_ROOT
 from course.mutation.plan import Unit
 
 COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.db", ".venv", ".pytest_cache")
-# One grading of a unit's steps: its budget, and Cosmic Ray's timeout a little above it.
+# One grading of a unit's steps: its budget; Cosmic Ray's timeout a little above two.
 GRADE_BUDGET_S = 300
-TIMEOUT_S = GRADE_BUDGET_S + 60
+TIMEOUT_S = 2 * GRADE_BUDGET_S + 60
 IN_ANNOTATION = "in a type annotation: `str | None` made `str + None` is a crash, not a mistake"
 
 
@@ -36,7 +37,8 @@ def config_text(unit: Unit, project: Path, reports: Path) -> str:
     """The session's Cosmic Ray configuration (TOML; JSON strings are TOML strings)."""
     steps = " ".join(f"--step {step}" for step in unit.steps)
     command = (
-        f"{shlex.quote(sys.executable)} -m course grade {shlex.quote(str(project))} {steps} "
+        f"{shlex.quote(sys.executable)} -m course.mutation.verdict {shlex.quote(str(project))} "
+        f"{steps} "
         f"--strict --budget {GRADE_BUDGET_S} --reports {shlex.quote(str(reports))}"
     )
     paths = ", ".join(json.dumps(str(project / file)) for file in unit.files)

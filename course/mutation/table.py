@@ -56,8 +56,9 @@ def render(manifest: Manifest, results: Sequence[StepResult], triage: Sequence[T
             continue
         lines.append(_row(manifest, score(result, triage), result))
     tools = sorted({result.tool for result in results})
-    lines += ["", f"Mutants made by {', '.join(tools) or 'Cosmic Ray'}; skipped (not counted): "
-              "changes inside type annotations."]  # fmt: skip
+    lines += ["", f"Mutants made by {', '.join(tools) or 'Cosmic Ray'}, each graded by its "
+              "steps' checks on SQLite and, if it passes there, on PostgreSQL; skipped (not "
+              "counted): changes inside type annotations."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,8 @@ from course.mutation.results import (
 )
 from course.mutation.run import mutate
 from course.mutation.session import annotation_spans
+from course.mutation.verdict import main as verdict
+from tests.grader.submissions import edited_solution
 
 SOLUTION = REPO_ROOT / "solution"
 MANIFEST = load_manifest()
@@ -88,6 +92,18 @@ def test_a_real_session_grades_each_mutant_of_a_file(tmp_path: Path) -> None:
     assert length and all(m.outcome is Outcome.KILLED for m in length), (
         "expected the step 4 checks to kill String(255) made String(254) or String(256)"
     )
+
+
+def test_a_mistake_that_shows_on_postgresql_only_is_killed(tmp_path: Path) -> None:
+    # SQLite stores no time zone: only PostgreSQL's `alembic check` sees it lost.
+    column = 'sa.Column("deleted_at", sa.DateTime(timezone={}), nullable=True)'
+    migration = "alembic/versions/0001_create_users_table.py"
+    edit = (migration, column.format(True), column.format(False))
+    copy = edited_solution("naive deleted_at", (edit,), tmp_path / "copy")
+    args = [str(copy), "--step", "8", "--strict", "--reports", str(tmp_path / "reports")]
+    on_sqlite = subprocess.run([sys.executable, "-m", "course", "grade", *args], check=False)
+    assert on_sqlite.returncode == 0, "expected SQLite's grading to miss the naive timestamp"
+    assert verdict(args) == 1, "expected PostgreSQL's grading to kill the naive timestamp"
 
 
 def test_the_published_tables_match_the_results_and_the_triage() -> None:
