@@ -129,6 +129,33 @@ async def test_create_user_with_a_taken_email_in_any_case_raises_409(schema: Asy
     assert await count_email(schema, email) == 1, "expected no second user with that email"
 
 
+@pytest.mark.grade("D13", 1)
+async def test_a_registration_that_loses_the_race_for_an_email_raises_409(
+    schema: AsyncEngine,
+) -> None:
+    email = new_email("race")
+    await add_user(schema, email=email)
+
+    async def not_yet(*args: Any, **kwargs: Any) -> bool:
+        return False
+
+    async def register() -> None:
+        async with services() as (service, repository):
+            # As if another request inserted the email just after this one checked it.
+            repository.email_exists = not_yet
+            await service.create_user(user_create(email, PASSWORD))
+
+    exc = await raised(register)
+    assert exc is not None and status_of(exc) == 409, (
+        "expected create_user to answer 409 when the email is taken between the check and "
+        "the insert (two concurrent registrations: the unique index refuses the second "
+        "insert), found "
+        + (describe(exc) if exc else "that it returned")
+        + ": catch the IntegrityError of the insert and raise the same 409"
+    )
+    assert await count_email(schema, email) == 1, "expected no second user with that email"
+
+
 @pytest.mark.grade("D13", 2)
 async def test_get_user_returns_the_user_and_404_for_unknown_or_soft_deleted(
     schema: AsyncEngine,
@@ -215,6 +242,22 @@ async def test_update_user_changes_only_the_given_fields(schema: AsyncEngine) ->
         "expected update_user(id, UserUpdate(is_active=False)) to leave the other fields, "
         f"found (full_name, role, is_active) = {after}"
     )
+    nulls = UserUpdate(full_name=None, role=None, is_active=None)
+    async with services() as (service, _):
+        exc = await raised(lambda: update_as(service, user.id, nulls, admin))
+    assert exc is None, (
+        "expected update_user(id, UserUpdate(full_name=None, role=None, is_active=None)) to "
+        "change nothing (an explicit null is the same as leaving the field out), found "
+        f"{describe(exc) if exc else ''}: take the values from "
+        "data.model_dump(exclude_unset=True, exclude_none=True)"
+    )
+    row = await read_row(schema, user.id)
+    assert row is not None, "expected the user to stay in the table after update_user"
+    unchanged = (row["full_name"], row["role"], bool(row["is_active"]))
+    assert unchanged == after, (
+        "expected update_user with explicit nulls to change nothing, found (full_name, role, "
+        f"is_active) = {unchanged}, was {after}"
+    )
     async with services() as (service, _):
         exc = await raised(
             lambda: update_as(service, uuid.uuid4(), UserUpdate(full_name="X"), admin)
@@ -233,15 +276,31 @@ async def test_update_user_refuses_an_admin_demoting_or_deactivating_themself(
     async with services() as (service, _):
         if not other_arguments(service.update_user, skip=2, acting=admin):
             return  # no acting user at this layer: the router must refuse (checked in step 7)
+    # The target's id as a router has it: parsed from the path, equal to the acting
+    # admin's id but another object.
+    own_id = uuid.UUID(str(admin.id))
     for change in ({"role": "user"}, {"is_active": False}):
         async with services() as (service, _):
             data = UserUpdate(**change)
-            exc = await raised(lambda: update_as(service, admin.id, data, admin))  # noqa: B023
-        expect_status(exc, 400, f"update_user of the acting admin themself with {change}")
+            exc = await raised(lambda: update_as(service, own_id, data, admin))  # noqa: B023
+        expect_status(
+            exc, 400, f"update_user of the acting admin themself with {change} (compare the "
+            "ids with ==: the id from the path and the acting admin's are equal, not the same "
+            "object)",
+        )  # fmt: skip
     row = await read_row(schema, admin.id)
     assert row is not None and (row["role"], bool(row["is_active"])) == ("admin", True), (
         "expected the admin to stay an active admin"
     )
+    for change in ({"full_name": "Renamed Admin"}, {"role": "admin", "is_active": True}):
+        async with services() as (service, _):
+            data = UserUpdate(**change)
+            exc = await raised(lambda: update_as(service, own_id, data, admin))  # noqa: B023
+        assert exc is None, (
+            f"expected an admin's update_user of themself with {change} to work: renaming "
+            "yourself or restating your own role and state takes no rights away; found "
+            f"{describe(exc) if exc else ''}"
+        )
 
 
 @pytest.mark.grade("D13", 2)
@@ -370,7 +429,9 @@ async def test_authenticate_inactive_user_403_only_with_the_right_password(
 
 
 @pytest.mark.grade("D13", 2)
-async def test_unknown_email_costs_as_much_as_a_wrong_password(schema: AsyncEngine) -> None:
+async def test_unknown_email_costs_as_much_as_a_wrong_password(
+    schema: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user = await stored_user(schema)
 
     async def best_of(runs: int, email: str) -> float:
@@ -390,3 +451,30 @@ async def test_unknown_email_costs_as_much_as_a_wrong_password(schema: AsyncEngi
         f"password (verify against a dummy hash), found {unknown * 1000:.0f} ms vs "
         f"{known * 1000:.0f} ms"
     )
+    runs = {"a wrong password": await argon2_runs(user.email, monkeypatch)}
+    runs["an unknown email"] = await argon2_runs(new_email("nobody"), monkeypatch)
+    assert runs["an unknown email"] == runs["a wrong password"], (
+        "expected a login with an unknown email to cost as many Argon2 computations as one "
+        f"with a wrong password, found {runs}: make the dummy hash once and cache it "
+        "(@cache on _dummy_hash), then verify against it; hashing anew on every such login "
+        "costs a hash on top, and the time tells again which emails exist"
+    )
+
+
+async def argon2_runs(email: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many Argon2 hashes and verifications authenticate(email, a wrong password) ran."""
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    runs: list[str] = []
+    with monkeypatch.context() as patch:
+        for name in ("hash", "verify"):
+            real = getattr(Argon2Hasher, name)
+
+            def counted(self: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+                runs.append("run")  # list.append is atomic: worker threads may call it
+                return _real(self, *args, **kwargs)
+
+            patch.setattr(Argon2Hasher, name, counted)
+        exc = await raised(lambda: authenticate(email, "wrong-password-1"))
+    expect_status(exc, 401, f"authenticate({email}, wrong password)")
+    return len(runs)

@@ -30,9 +30,14 @@ from .conftest import (
 )
 
 
-async def login(email: str, password: str = PASSWORD) -> tuple[str, str]:
+async def login_result(email: str, password: str = PASSWORD) -> Any:
+    """What AuthService.login returned: a TokenResponse (or a dict)."""
     async with services() as (_, repository):
-        return token_pair(await maybe_await(auth_service(repository).login(email, password)))
+        return await maybe_await(auth_service(repository).login(email, password))
+
+
+async def login(email: str, password: str = PASSWORD) -> tuple[str, str]:
+    return token_pair(await login_result(email, password))
 
 
 async def refresh(token: str) -> tuple[str, str]:
@@ -104,7 +109,14 @@ async def access_status(access: str) -> int | None:
 @pytest.mark.grade("sessions", 2)
 async def test_login_starts_a_session_its_tokens_name(schema: AsyncEngine) -> None:
     user = await stored_user(schema)
-    access, refresh_token = await login(user.email)
+    result = await login_result(user.email)
+    access, refresh_token = token_pair(result)
+    expires_in = result["expires_in"] if isinstance(result, dict) else result.expires_in
+    minutes = jwt_settings()["access_minutes"]
+    assert expires_in == minutes * 60, (
+        f"expected the token pair's expires_in to be the access token's lifetime in seconds, "
+        f"JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60 = {minutes * 60}, found {expires_in!r}"
+    )
     rows = await session_rows(schema, user.id)
     assert len(rows) == 1, (
         f"expected AuthService.login to store one user_sessions row for the user, found {len(rows)}"
@@ -213,6 +225,36 @@ async def test_logout_ends_the_session_of_the_access_token(schema: AsyncEngine) 
     )
 
 
+@pytest.mark.grade("sessions", 1)
+async def test_claims_that_name_no_user_or_session_get_401(schema: AsyncEngine) -> None:
+    user = await stored_user(schema)
+    access, _ = await login(user.email)
+    good = claims_of(access, "access")
+    cases = {
+        "a `sub` that is not a UUID": {**good, "sub": "not-a-uuid"},
+        "a `sid` that is not a UUID": {**good, "sid": "not-a-uuid"},
+        "no `sid`": {key: value for key, value in good.items() if key != "sid"},
+        "no `sub`": {key: value for key, value in good.items() if key != "sub"},
+    }
+    for what, claims in cases.items():
+        try:
+            async with services() as (_, repository):
+                await maybe_await(auth_service(repository).get_token_user(claims))
+        except NotImplementedError:
+            raise
+        except Exception as exc:
+            assert status_of(exc) == 401, (
+                f"expected AuthService.get_token_user of claims with {what} to raise a 401, "
+                f"found {describe(exc)}: read each id claim as a UUID, and answer a missing or "
+                "malformed one (KeyError, ValueError) with UnauthorizedException"
+            )
+        else:
+            raise AssertionError(
+                f"expected AuthService.get_token_user of claims with {what} to raise a 401, "
+                "it returned a user"
+            )
+
+
 # --- A new password, new rights --------------------------------------------------
 
 
@@ -281,26 +323,30 @@ async def update_user(user_id: uuid.UUID, acting: Any, **fields: Any) -> Any:
 
 @pytest.mark.grade("sessions", 2)
 @pytest.mark.parametrize(
-    "change", [{"is_active": False}, {"role": "moderator"}], ids=["deactivated", "role"]
+    "changes",
+    [({"is_active": False},), ({"role": "moderator"}, {"role": "user"})],
+    ids=["deactivated", "role"],
 )
 async def test_a_change_of_role_or_state_ends_the_users_sessions(
-    schema: AsyncEngine, change: dict[str, Any]
+    schema: AsyncEngine, changes: tuple[dict[str, Any], ...]
 ) -> None:
     admin = await add_user(schema, role="admin")
     user = await stored_user(schema)
-    access, refresh_token = await login(user.email)
-    await update_user(user.id, admin, **change)
-    if change.get("is_active") is False:
-        await update_user(user.id, admin, is_active=True)
-    assert await access_status(access) == 401, (
-        f"expected update_user({change}) to end the user's sessions, so that they log in "
-        "again under their new rights; found their old access token still working"
-        + (" after reactivation" if "is_active" in change else "")
-    )
-    assert await refresh_status(refresh_token) == 401, (
-        f"expected update_user({change}) to end the user's sessions: their refresh token "
-        "still works"
-    )
+    # Up, then down: a new role ends the sessions whichever way it goes.
+    for change in changes:
+        access, refresh_token = await login(user.email)
+        await update_user(user.id, admin, **change)
+        if change.get("is_active") is False:
+            await update_user(user.id, admin, is_active=True)
+        assert await access_status(access) == 401, (
+            f"expected update_user({change}) to end the user's sessions, so that they log in "
+            "again under their new rights; found their old access token still working"
+            + (" after reactivation" if "is_active" in change else "")
+        )
+        assert await refresh_status(refresh_token) == 401, (
+            f"expected update_user({change}) to end the user's sessions: their refresh token "
+            "still works"
+        )
 
 
 @pytest.mark.grade("sessions", 1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -67,21 +67,6 @@ def retry_after_of(exc: BaseException | None, attempt: str) -> int:
         f"expected the 429 to carry the header Retry-After in whole seconds, found {headers}"
     )
     return int(value)
-
-
-async def age_failures(schema: AsyncEngine, by: timedelta) -> None:
-    """Move every row of login_failures `by` into the past."""
-    from app.domain.models.login_failure import LoginFailure
-
-    table = LoginFailure.__table__
-    async with schema.begin() as connection:
-        rows = (await connection.execute(table.select())).mappings().all()
-        for row in rows:
-            await connection.execute(
-                table.update()
-                .where(table.c.id == row["id"])
-                .values(created_at=row["created_at"] - by)
-            )
 
 
 @pytest.mark.grade("throttling", 3)
@@ -168,12 +153,45 @@ async def test_a_successful_login_clears_the_count(schema: AsyncEngine) -> None:
     )
 
 
+# Far enough ahead for the login to reach the throttle before it passes.
+SOON = 0.9
+
+
+async def leave_window_in(schema: AsyncEngine, seconds: float) -> None:
+    """Date every row of login_failures so that it leaves the window in `seconds`."""
+    from app.domain.models.login_failure import LoginFailure
+
+    _, window = throttle_settings()
+    table = LoginFailure.__table__
+    async with schema.begin() as connection:
+        rows = (await connection.execute(table.select())).mappings().all()
+        for row in rows:
+            now = datetime.now(UTC)
+            if row["created_at"].tzinfo is None:  # SQLite gives back naive UTC times
+                now = now.replace(tzinfo=None)
+            when = now - timedelta(minutes=window) + timedelta(seconds=seconds)
+            await connection.execute(
+                table.update().where(table.c.id == row["id"]).values(created_at=when)
+            )
+
+
 @pytest.mark.grade("throttling", 1)
 async def test_the_login_works_again_after_the_window(schema: AsyncEngine) -> None:
     limit, window = throttle_settings()
     user = await stored_user(schema)
     await fail(user.email, limit)
-    await age_failures(schema, timedelta(minutes=window + 1))
+    for left, expected in ((SOON + 1, 2), (SOON, 1)):
+        await leave_window_in(schema, left)
+        seconds = retry_after_of(
+            await login_error(user.email, PASSWORD),
+            f"a login after {limit} failures that leave the window in {left} s",
+        )
+        assert seconds == expected, (
+            f"expected Retry-After: {expected} when the failures leave the window in {left} s "
+            f"(the whole seconds until then, rounded up: math.ceil, and at least 1), found "
+            f"{seconds}"
+        )
+    await asyncio.sleep(SOON + 0.1)
     exc = await login_error(user.email, PASSWORD)
     assert exc is None, (
         f"expected the login to work once the failures are older than {window} minutes, "
@@ -190,15 +208,18 @@ async def test_a_full_hashing_queue_answers_503_with_retry_after(
     from app.core import security
     from app.core.config import settings
 
-    monkeypatch.setattr(settings, "HASHING_QUEUE_PER_CORE", 1)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    running_and_waiting = 2 * (cores or 1)  # one per core runs, one per core waits
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable or 1
+    # More than 256 may wait: a bound that holds only for small numbers (CPython shares
+    # the int objects up to 256, so `is` passes for them as == does) is caught too.
+    per_core = 256 // cores + 1
+    monkeypatch.setattr(settings, "HASHING_QUEUE_PER_CORE", per_core)
+    running_and_waiting = cores + per_core * cores  # one per core runs, the rest waits
     release = threading.Event()
-    real_verify = Argon2Hasher.verify
 
-    def slow_verify(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def slow_verify(self: Any, *args: Any, **kwargs: Any) -> bool:
         release.wait(10)  # holds its core until the burst has been answered
-        return real_verify(self, *args, **kwargs)
+        return True  # the answer does not matter here, and a real one costs a hash each
 
     monkeypatch.setattr(Argon2Hasher, "verify", slow_verify)
     hashed = await learner_hash(PASSWORD)
@@ -216,11 +237,13 @@ async def test_a_full_hashing_queue_answers_503_with_retry_after(
     refused = [r for r in results if isinstance(r, BaseException)]
     statuses = sorted(status_of(r) or 0 for r in refused)
     assert statuses == [503] * 3, (
-        f"expected {burst} verify_password calls at once, with HASHING_QUEUE_PER_CORE=1 on "
-        f"{cores} cores, to run {cores}, queue {cores} and refuse 3 with a 503, found "
-        f"{len(refused)} refused ({[describe(r) for r in refused][:3]})"
+        f"expected {burst} verify_password calls at once, with HASHING_QUEUE_PER_CORE="
+        f"{per_core} on {cores} cores, to run {cores}, queue {per_core * cores} (so many per "
+        f"core) and refuse 3 with a 503, found {len(refused)} refused "
+        f"({[describe(r) for r in refused][:3]})"
     )
     headers = dict(getattr(refused[0], "headers", None) or {})
-    assert str(headers.get("Retry-After", "")).isdigit(), (
-        f"expected the 503 to carry Retry-After in whole seconds, found {headers}"
+    assert str(headers.get("Retry-After", "")) == "1", (
+        f"expected the 503 to carry Retry-After: 1 (a second is enough for a core to free "
+        f"up), found {headers}"
     )

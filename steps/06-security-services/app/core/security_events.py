@@ -72,5 +72,5 @@ def security_event(
     `user_id` is whom it concerns, `actor_id` who did it when that is someone else
     (an admin); `changes` names the fields an admin changed, never their values.
     """
-    # TODO(step 6): logger.bind(event=..., outcome=..., user_id=str or None, actor_id=str or None, client=get_client()).log(WARNING for refusals, INFO otherwise, a short message): ids only, never an email, password, hash or token
+    # TODO(step 6): logger.bind(event=..., outcome=..., user_id=str or None, actor_id=str or None, client=get_client()).opt(depth=1).log(WARNING for failures and refusals, INFO otherwise, a short message naming the event, the outcome and the ids): ids only, never an email, password, hash or token
     raise NotImplementedError

@@ -83,7 +83,7 @@ class AuthService:
         one. `Retry-After` counts the whole seconds until enough of the failures
         have left the window.
         """
-        # TODO(step 6): failures.blocking_failure(email, since=now - window, limit=LOGIN_MAX_FAILURES); if there is one: 429 with retry_after = whole seconds until it leaves the window (at least 1)
+        # TODO(step 6): failures.blocking_failure(email, since=now - window, limit=LOGIN_MAX_FAILURES); if there is one: 429 with retry_after = whole seconds until it leaves the window, rounded up (math.ceil, at least 1)
         raise NotImplementedError
 
     async def login(self, email: str, password: str) -> TokenResponse:

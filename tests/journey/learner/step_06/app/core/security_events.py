@@ -90,4 +90,6 @@ def security_event(
     )
     if changes:
         bound = bound.bind(changes=" ".join(changes))
-    bound.opt(depth=1).log(level, "security: {} ({})", event, outcome)
+    bound.opt(depth=1).log(
+        level, "security: {} ({}) user {} by {}", event, outcome, user_id or "-", actor_id or "-"
+    )
