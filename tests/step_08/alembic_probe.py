@@ -2,12 +2,13 @@
 
 Usage (cwd = a copy of the learner's project, DATABASE_URL = an empty database):
 
-    python alembic_probe.py RESULT.json
+    python alembic_probe.py RESULT.json OTHER_URL
 
 The URL is given to the app settings only (the DATABASE_URL environment
 variable), never to Alembic, so a migration that reaches the database proves that
-alembic/env.py reads it from the settings. Phases, in order, each recorded as it
-ends (a process that dies or hangs still leaves the phases before it):
+alembic/env.py reads it from the settings. OTHER_URL names a second empty database,
+for `-x url=`. Phases, in order, each recorded as it ends (a process that dies or
+hangs still leaves the phases before it):
 
 - offline: `alembic upgrade head --sql` (captured), then the database must be untouched;
 - upgrade: `alembic upgrade head` from empty;
@@ -15,7 +16,8 @@ ends (a process that dies or hangs still leaves the phases before it):
 - index: rows written with plain SQL: is an email unique among live users in any
   letter case, and free again once its user is soft-deleted?
 - downgrade: `alembic downgrade base`;
-- stairway: every revision, oldest first: up, down one step, up again.
+- stairway: every revision, oldest first: up, down one step, up again;
+- x_url: `alembic -x url=OTHER_URL upgrade head`: the option overrides DATABASE_URL.
 
 This file runs in the learner's environment: it imports alembic, sqlalchemy and
 the learner's models (for the index phase), never the grader.
@@ -23,6 +25,7 @@ the learner's models (for the index phase), never the grader.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import json
@@ -34,6 +37,7 @@ from typing import Any
 
 RESULT = Path(sys.argv[1])
 URL = os.environ["DATABASE_URL"]
+OTHER_URL = sys.argv[2]
 report: dict[str, Any] = {}
 
 
@@ -57,7 +61,7 @@ def describe(exc: BaseException) -> str:
     return text
 
 
-def state() -> dict[str, Any]:
+def state(url: str = URL) -> dict[str, Any]:
     """The tables, the Alembic revision and the columns of users, read from the database."""
     from sqlalchemy import inspect, text
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -76,7 +80,7 @@ def state() -> dict[str, Any]:
         return {"tables": tables, "version": version, "users_columns": columns}
 
     async def run() -> dict[str, Any]:
-        engine = create_async_engine(URL, poolclass=NullPool)
+        engine = create_async_engine(url, poolclass=NullPool)
         try:
             async with engine.connect() as connection:
                 return await connection.run_sync(read)
@@ -89,7 +93,7 @@ def state() -> dict[str, Any]:
         return {"error": describe(exc)}
 
 
-def config(buffer: io.StringIO | None = None) -> Any:
+def config(buffer: io.StringIO | None = None, x: list[str] | None = None) -> Any:
     from alembic.config import Config
 
     options: dict[str, Any] = {}
@@ -97,6 +101,8 @@ def config(buffer: io.StringIO | None = None) -> Any:
         options["toml_file"] = "pyproject.toml"
     if buffer is not None:
         options["output_buffer"] = buffer
+    if x is not None:  # what the command line's `-x` options leave for env.py
+        options["cmd_opts"] = argparse.Namespace(x=x)
     try:
         return Config("alembic.ini", **options)
     except TypeError:  # an Alembic without toml_file
@@ -255,6 +261,13 @@ def stairway() -> dict[str, Any]:
     return {"revisions": revisions, "head": heads[0], "steps": steps}
 
 
+def x_url() -> dict[str, Any]:
+    from alembic import command
+
+    command.upgrade(config(x=[f"url={OTHER_URL}"]), "head")
+    return {"other": state(OTHER_URL)}
+
+
 def main() -> None:
     report["empty"] = state()
     save()
@@ -264,6 +277,7 @@ def main() -> None:
         phase("index", unique_email_index)
         phase("downgrade", downgrade)
     phase("stairway", stairway)
+    phase("x_url", x_url)
     report["done"] = True
     save()
 

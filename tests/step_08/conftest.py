@@ -3,7 +3,7 @@ uvicorn, each in a subprocess, in a private copy of the project, on scratch data
 
 Subprocesses are the slow part of the grader, so the work is done once per session,
 in parallel, and early: three jobs run in background threads (the Alembic probe;
-`alembic upgrade head` then a server session; two seed runs on tables built from the
+`alembic upgrade head` then a server session; the seed runs on tables built from the
 models), and each check waits only for the job it reads. The jobs start with step 8's
 first check, not earlier: beside steps 2 to 7 their threads and subprocesses disturbed
 the checks that time the event loop, and the checks that re-import the learner's modules.
@@ -338,9 +338,10 @@ def execute(url: str, statement: str, **params: Any) -> None:
 def alembic_job(workshop: Workshop) -> Callable[[], dict[str, Any]]:
     def work() -> dict[str, Any]:
         url = workshop.databases.create("alembic")
+        other_url = workshop.databases.create("alembic_x")  # for `alembic -x url=...`
         result_file = workshop.root.parent / "alembic-probe.json"  # pytest's temporary folder
         completed = workshop.run(
-            [sys.executable, str(HERE / "alembic_probe.py"), str(result_file)],
+            [sys.executable, str(HERE / "alembic_probe.py"), str(result_file), other_url],
             workshop.env(DATABASE_URL=url),
             timeout=PROBE_TIMEOUT,
         )
@@ -357,8 +358,9 @@ def alembic_job(workshop: Workshop) -> Callable[[], dict[str, Any]]:
 
 @dataclass
 class SeedRuns:
-    """Two runs of the seed script on one database, and the users after each; then a run
-    with ENVIRONMENT=production on an empty database, and its users."""
+    """Two runs of the seed script on one database, and the users after each; then, on an
+    empty database, a run with ENVIRONMENT=production and its users, and a run there
+    without --demo (the admin alone) and its users."""
 
     first: Completed
     after_first: list[dict[str, Any]]
@@ -366,6 +368,8 @@ class SeedRuns:
     after_second: list[dict[str, Any]]
     production: Completed | None = None  # None: not run (the first run hung)
     after_production: list[dict[str, Any]] = field(default_factory=list)
+    production_admin: Completed | None = None
+    after_production_admin: list[dict[str, Any]] = field(default_factory=list)
 
 
 def seed_job(workshop: Workshop, metadata: MetaData) -> Callable[[], SeedRuns]:
@@ -374,8 +378,12 @@ def seed_job(workshop: Workshop, metadata: MetaData) -> Callable[[], SeedRuns]:
     def work() -> SeedRuns:
         url = workshop.databases.create("seed")
         create_tables(url, metadata, tables)
+        # A developer seeds demo users in development, the settings' default environment.
         env = workshop.env(
-            DATABASE_URL=url, FIRST_ADMIN_EMAIL=ADMIN_EMAIL, FIRST_ADMIN_PASSWORD=ADMIN_PASSWORD
+            DATABASE_URL=url,
+            FIRST_ADMIN_EMAIL=ADMIN_EMAIL,
+            FIRST_ADMIN_PASSWORD=ADMIN_PASSWORD,
+            ENVIRONMENT="development",
         )
         args = [sys.executable, "-m", "scripts.seed", "--demo", str(DEMO_USERS)]
         first = workshop.run(args, env)
@@ -386,11 +394,23 @@ def seed_job(workshop: Workshop, metadata: MetaData) -> Callable[[], SeedRuns]:
         after_second = read_users(url)
         production_url = workshop.databases.create("seed-production")
         create_tables(production_url, metadata, tables)
-        production = workshop.run(
-            args, env | PRODUCTION_SETTINGS | {"DATABASE_URL": production_url}
-        )
+        production_env = env | PRODUCTION_SETTINGS | {"DATABASE_URL": production_url}
+        production = workshop.run(args, production_env)
+        after_production = read_users(production_url)
+        # Then the admin alone, which production allows, on the database left empty
+        # (unless the refusal hung: no second wait for the same hang).
+        admin_alone = None
+        if production.returncode is not None:
+            admin_alone = workshop.run(args[:3], production_env)
         return SeedRuns(
-            first, after_first, second, after_second, production, read_users(production_url)
+            first,
+            after_first,
+            second,
+            after_second,
+            production,
+            after_production,
+            admin_alone,
+            read_users(production_url),
         )
 
     return work
@@ -429,6 +449,7 @@ class ServerRun:
     secrets: list[str] = field(default_factory=list)
     stdout: str = ""
     stderr: str = ""
+    migration: Completed | None = None  # the `alembic upgrade head` before it
 
 
 def scenario(base_url: str, db_url: str, run: ServerRun) -> None:
@@ -572,7 +593,7 @@ def server_job(workshop: Workshop) -> Callable[[], ServerRun]:
                 err,
             )
         base_url = f"http://127.0.0.1:{port}"
-        run = ServerRun(started=False)
+        run = ServerRun(started=False, migration=migrated)
         deadline = time.monotonic() + BOOT_TIMEOUT
         while time.monotonic() < deadline and process.poll() is None:
             try:

@@ -1,8 +1,9 @@
 """Step 8, D20: Alembic builds the schema from empty, agrees with the models, goes up and down.
 
 Every check reads the report of one probe run (alembic_probe.py) in a copy of the
-project, with the database URL given ONLY as the DATABASE_URL setting: no `-x url`,
-no `sqlalchemy.url` from the grader. See that file for the phases.
+project, with the database URL given ONLY as the DATABASE_URL setting: no `-x url`
+(but in the phase that checks it), no `sqlalchemy.url` from the grader. See that file
+for the phases. The log check reads the `alembic upgrade head` run before the server.
 """
 
 import re
@@ -12,7 +13,7 @@ import pytest
 
 from course.grading.fixtures import Project
 
-from .conftest import learner_metadata
+from .conftest import ServerRun, learner_metadata
 
 DEPEND_ON_UPGRADE = ("check", "index", "downgrade")
 
@@ -102,6 +103,36 @@ def test_offline_mode_prints_the_sql_without_touching_the_database(
     )
     tables = entry.get("state", {}).get("tables", [])
     assert not tables, f"expected offline mode to leave the database empty, found {tables}"
+
+
+@pytest.mark.grade("D20", 1)
+def test_the_x_url_option_overrides_the_database_url_setting(
+    alembic_report: dict[str, Any],
+) -> None:
+    entry = phase(
+        alembic_report, "x_url", "`alembic -x url=<another database> upgrade head` to work"
+    )
+    tables = entry.get("other", {}).get("tables", [])
+    assert "users" in tables and "alembic_version" in tables, (
+        "expected `alembic -x url=<another database> upgrade head` to migrate the database "
+        f"that -x url names, found its tables {tables}: in alembic/env.py, take the URL "
+        'from `context.get_x_argument(as_dictionary=True).get("url")` first, and fall back '
+        "to DATABASE_URL only without it"
+    )
+
+
+@pytest.mark.grade("D20", 1)
+def test_upgrade_head_logs_the_revisions_it_applies(server_run: ServerRun) -> None:
+    migration = server_run.migration
+    assert migration is not None, "expected a run of `alembic upgrade head`, found none"
+    output = migration.stdout + migration.stderr
+    assert re.search(r"running upgrade", output, flags=re.IGNORECASE), (
+        "expected `alembic upgrade head` to log each revision it applies (`INFO "
+        "[alembic.runtime.migration] Running upgrade  -> 0001, ...`), found: "
+        f"{migration.tail()}. Keep `fileConfig(config.config_file_name, ...)` at the top of "
+        "alembic/env.py: it applies the logging of alembic.ini, whose [logger_alembic] "
+        "is at INFO"
+    )
 
 
 @pytest.mark.grade("D20", 1)
