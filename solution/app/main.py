@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from loguru import logger
 
 from app.api.v1.router import api_v1_router
 from app.core.config import DEFAULT_FIRST_ADMIN_PASSWORD, Settings, get_settings
@@ -17,7 +16,7 @@ from app.core.logging import setup_logging
 from app.core.security import verify_password
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.cors import add_cors_middleware
-from app.middleware.error_handler import DATABASE_UNAVAILABLE, register_exception_handlers
+from app.middleware.error_handler import register_exception_handlers
 from app.middleware.logging import RequestLoggingMiddleware
 from app.middleware.request_id import RequestIDMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware
@@ -29,19 +28,13 @@ async def refuse_default_admin_password(database: DatabaseManager, settings: Set
 
     The settings refuse a default FIRST_ADMIN_PASSWORD, but an admin seeded before it
     was changed keeps the published password in the database. Only the stored hash
-    tells: it is checked against the default. No such user is fine; so is a database
-    that does not answer now (logged): the app starts and serves once it is back.
+    tells: it is checked against the default. No such user is fine. It runs right after
+    `connect()`, which has just seen the database answer.
     """
     if settings.ENVIRONMENT != "production":
         return
-    try:
-        async with database.get_session() as session:
-            admin = await UserRepository(session).get_by_email(settings.FIRST_ADMIN_EMAIL)
-    except DATABASE_UNAVAILABLE as exc:
-        logger.warning(
-            "First admin not checked, the database is unavailable: {}", type(exc).__name__
-        )
-        return
+    async with database.get_session() as session:
+        admin = await UserRepository(session).get_by_email(settings.FIRST_ADMIN_EMAIL)
     if admin is not None and await verify_password(
         DEFAULT_FIRST_ADMIN_PASSWORD, admin.password_hash
     ):

@@ -84,21 +84,25 @@ async def test_api_prefix_comes_from_settings() -> None:
 
 @pytest.mark.grade("D3", 1)
 async def test_interactive_docs_served_in_debug(client: httpx.AsyncClient) -> None:
-    response = await client.get("/docs")
-    assert response.status_code == 200, (
-        f"expected GET /docs to show the Swagger UI (200) with DEBUG=true, "
-        f"found {response.status_code}"
-    )
+    for path, what in (("/docs", "Swagger UI"), ("/redoc", "ReDoc")):
+        response = await client.get(path)
+        assert response.status_code == 200, (
+            f"expected GET {path} to show {what} (200) with DEBUG=true, "
+            f"found {response.status_code}"
+        )
 
 
 @pytest.mark.grade("D3", 1)
 async def test_interactive_docs_hidden_without_debug() -> None:
     async with freshly_imported_app({"DEBUG": "false"}) as client:
-        docs = await client.get("/docs")
+        paths = ("/docs", "/redoc", "/openapi.json", f"{API}/openapi.json")
+        pages = {path: await client.get(path) for path in paths}
         health = await client.get(f"{API}/health")
-    assert docs.status_code == 404, (
-        f"expected GET /docs to answer 404 with DEBUG=false (no docs in production), "
-        f"found {docs.status_code}"
+    served = {path: response.status_code for path, response in pages.items()}
+    assert set(served.values()) == {404}, (
+        f"expected GET /docs, /redoc and the OpenAPI schema to answer 404 with DEBUG=false (no "
+        f"interactive docs and no schema in production), found {served}: pass docs_url, "
+        "redoc_url and openapi_url to FastAPI() only when settings.DEBUG is on, else None"
     )
     assert health.status_code == 200, (
         f"expected GET {API}/health to still answer 200 with DEBUG=false, "

@@ -8,6 +8,8 @@ run: error handling needs no database.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -46,6 +48,36 @@ RAISING = {
 }  # fmt: skip
 
 
+def operational_error() -> Exception:
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+
+def interface_error() -> Exception:
+    from sqlalchemy.exc import InterfaceError
+
+    return InterfaceError("SELECT 1", {}, ConnectionResetError("connection closed"))
+
+
+def pool_timeout() -> Exception:
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return PoolTimeout("QueuePool limit of size 5 overflow 10 reached")
+
+
+# The exceptions' own texts, which the client must not see.
+DATABASE_DOWN_TEXTS = ("connection refused", "connection closed", "timed out", "QueuePool")
+# What an unreachable database raises, as the step 3 page lists it: each is a 503.
+DATABASE_DOWN: dict[str, Callable[[], Exception]] = {
+    "ConnectionError": lambda: ConnectionRefusedError("connection refused"),
+    "TimeoutError": lambda: TimeoutError("timed out"),
+    "OperationalError": operational_error,
+    "InterfaceError": interface_error,
+    "sqlalchemy.exc.TimeoutError": pool_timeout,
+}
+
+
 def raiser(make: Callable[[], Exception]) -> Any:
     """An endpoint raising `make()` (built per request: a missing class fails one check)."""
 
@@ -69,6 +101,8 @@ async def error_client(learner_snapshot: Snapshot) -> AsyncIterator[httpx.AsyncC
         "/grading/crash", raiser(lambda: RuntimeError(INTERNALS)), methods=["GET"]
     )
     application.add_api_route("/grading/validate", validate_probe, methods=["POST"])
+    for name, make in DATABASE_DOWN.items():
+        application.add_api_route(f"/grading/database-down/{name}", raiser(make), methods=["GET"])
     transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://grader") as client:
         yield client
@@ -135,4 +169,71 @@ async def test_validation_error_does_not_echo_the_rejected_input(
     assert LEAKED_VALUE not in response.text, (
         "expected the 422 answer not to echo the rejected input (it may be a password), "
         f"found {LEAKED_VALUE!r} in it: keep only loc, msg and type of each error"
+    )
+
+
+@pytest.mark.grade("D17-errors", 1)
+@pytest.mark.parametrize("name", list(DATABASE_DOWN))
+async def test_an_unreachable_database_is_a_503_envelope(
+    error_client: httpx.AsyncClient, name: str
+) -> None:
+    response = await error_client.get(f"/grading/database-down/{name}")
+    what = f"a route raising {name} (the database is unreachable)"
+    assert response.status_code == 503, (
+        f"expected {what} to answer 503, found {response.status_code}: register "
+        "database_unavailable_handler for every exception of DATABASE_UNAVAILABLE"
+    )
+    assert_envelope(response, 503, what)
+    for internal in DATABASE_DOWN_TEXTS:
+        assert internal not in response.text, (
+            f"expected the 503 answer to {what} to hide the exception's text, found "
+            f"{internal!r} in it: the details go to the log only"
+        )
+
+
+async def streams_then_fails() -> Any:
+    """An answer that starts (status and headers sent), then fails before its body."""
+    from starlette.responses import StreamingResponse
+
+    async def body() -> AsyncIterator[bytes]:
+        raise RuntimeError(INTERNALS)
+        yield b""  # pragma: no cover (makes this a generator)
+
+    return StreamingResponse(body())
+
+
+@pytest.mark.grade("D17-errors", 1)
+async def test_an_error_after_the_answer_started_sends_no_second_answer() -> None:
+    from app.main import create_app
+
+    application = create_app()
+    application.add_api_route("/grading/stream-crash", streams_then_fails, methods=["GET"])
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": "/grading/stream-crash",
+             "raw_path": b"/grading/stream-crash", "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"grader")], "client": ("127.0.0.1", 50000),
+             "server": ("grader", 80)}  # fmt: skip
+    sent: list[Any] = []
+
+    requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if requests:
+            return requests.pop()
+        await asyncio.Event().wait()  # as a server does: nothing until the client leaves
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    with contextlib.suppress(Exception):  # raised again for the server: that is right
+        await application(scope, receive, send)
+    statuses = [
+        message.get("status") for message in sent if message["type"] == "http.response.start"
+    ]
+    assert statuses == [200], (
+        "expected a route whose streamed answer fails after its status line went out (200) "
+        f"to get no second answer, found the answers {statuses} started: a status line "
+        "cannot be taken back. In UnhandledErrorMiddleware note when http.response.start "
+        "goes out (wrap send), and then raise the exception again instead of answering 500"
     )

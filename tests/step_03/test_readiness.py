@@ -61,3 +61,16 @@ async def test_ready_again_when_the_database_returns(client: httpx.AsyncClient) 
         f"expected GET {READY} to answer 200 again once the database is back, "
         f"found {response.status_code}"
     )
+
+
+@pytest.mark.grade("readiness", 1)
+def test_the_503_is_in_the_openapi_schema() -> None:
+    from app.main import create_app
+
+    operation = create_app().openapi().get("paths", {}).get(READY, {}).get("get", {})
+    documented = sorted(operation.get("responses", {}))
+    assert "503" in documented, (
+        f"expected GET {READY} to document its 503 in the OpenAPI schema, found only "
+        f"{documented}: FastAPI documents the 200 a route returns, not the exception it "
+        'raises; declare it, responses={503: {"description": "The database is unreachable"}}'
+    )

@@ -7,6 +7,7 @@ checks about passwords and login use a real hash, made once per session.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
@@ -189,6 +190,7 @@ def capture_logs() -> Iterator[Any]:
 # --- An app with throwaway routes ----------------------------------------------------
 
 PROBE = "/grader-probe"
+SLOW_S = 0.2  # how long the probe route `slow` takes to answer, at least
 # Set by the probe route `context`: a value made inside the app, for the middleware around it.
 ENDPOINT_VALUE: ContextVar[str] = ContextVar("grader_endpoint_value", default="")
 
@@ -212,6 +214,10 @@ def probe_app() -> Any:
     async def crash() -> None:
         raise RuntimeError("grader probe crash")
 
+    async def slow() -> dict[str, str]:
+        await asyncio.sleep(SLOW_S)
+        return {"ok": "yes"}
+
     async def context(value: str) -> dict[str, str]:
         ENDPOINT_VALUE.set(value)
         return {"ok": "yes"}
@@ -220,6 +226,7 @@ def probe_app() -> Any:
     application.add_api_route(f"{PROBE}/log-sync", log_sync, methods=["GET"])
     application.add_api_route(f"{PROBE}/crash", crash, methods=["GET"])
     application.add_api_route(f"{PROBE}/context", context, methods=["GET"])
+    application.add_api_route(f"{PROBE}/slow", slow, methods=["GET"])
     return application
 
 

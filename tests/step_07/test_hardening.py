@@ -36,15 +36,19 @@ HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 
 
 class Chunks:
-    """A streamed body (no Content-Length) of `count` chunks; counts the chunks read."""
+    """A streamed body (no Content-Length) of `count` chunks of `size` bytes, then `tail`
+    more bytes in one last chunk; counts the chunks read."""
 
-    def __init__(self, size: int, count: int) -> None:
-        self.size, self.count, self.read = size, count, 0
+    def __init__(self, size: int, count: int, tail: int = 0) -> None:
+        self.size, self.count, self.tail, self.read = size, count, tail, 0
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for _ in range(self.count):
             self.read += 1
             yield b" " * self.size
+        if self.tail:
+            self.read += 1
+            yield b" " * self.tail
 
 
 def set_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: Any) -> None:
@@ -137,8 +141,83 @@ async def test_the_limit_is_max_request_body_bytes(small_limit: httpx.AsyncClien
         f"expected {what} to be refused with 413, found {declared.status_code}: read the limit "
         "from settings.MAX_REQUEST_BODY_BYTES when create_app() runs"
     )
-    streamed = await small_limit.post(REGISTER, content=Chunks(1024, 5), headers=JSON)
+    # One byte over, in a last chunk of its own: the count starts at zero.
+    over = Chunks(SMALL_LIMIT // 4, 4, tail=1)
+    streamed = await small_limit.post(REGISTER, content=over, headers=JSON)
     assert_refused(streamed, f"a streamed {what}")
+
+
+class PlainASGIApp:
+    """An app that is not FastAPI: it reads the whole body itself, and with
+    `answers_first` starts its answer before it reads."""
+
+    def __init__(self, *, answers_first: bool) -> None:
+        self.answers_first = answers_first
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        start = {"type": "http.response.start", "status": 200, "headers": []}
+        if self.answers_first:
+            await send(start)
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False) and message["type"] == "http.request"
+        if not self.answers_first:
+            await send(start)
+        await send({"type": "http.response.body", "body": b"read"})
+
+
+async def call_body_limited(app: Any, limit: int, chunks: int) -> tuple[list[Any], str | None]:
+    """Call `BodyLimitMiddleware(app, limit)` with a streamed body of `chunks` chunks of
+    `limit` bytes; the messages it sent, and the exception that left it (or None)."""
+    from app.middleware.body_limit import BodyLimitMiddleware
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/", "raw_path": b"/",
+             "query_string": b"", "root_path": "", "headers": [],
+             "client": ("127.0.0.1", 50000), "server": ("grader", 80)}  # fmt: skip
+    bodies = [b" " * limit] * chunks
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        if not bodies:
+            return {"type": "http.disconnect"}
+        return {"type": "http.request", "body": bodies.pop(0), "more_body": bool(bodies)}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    try:
+        await BodyLimitMiddleware(app, max_body_bytes=limit)(scope, receive, send)
+    except Exception as exc:
+        return sent, type(exc).__name__
+    return sent, None
+
+
+@pytest.mark.grade("hardening", 1)
+async def test_outside_a_fastapi_route_the_middleware_answers_413_itself() -> None:
+    sent, error = await call_body_limited(PlainASGIApp(answers_first=False), 64, 3)
+    starts = [message for message in sent if message["type"] == "http.response.start"]
+    assert error is None and [start.get("status") for start in starts] == [413], (
+        "expected BodyLimitMiddleware around an app that is not FastAPI (a plain ASGI app "
+        "reading a streamed body over the limit) to answer 413 itself, found "
+        f"{'the exception ' + error + ' leaving it' if error else ''} "
+        f"{[start.get('status') for start in starts] or 'no answer'}: catch the exception "
+        "your receive raises around the call of the app, and answer the 413 envelope"
+    )
+
+
+@pytest.mark.grade("hardening", 1)
+async def test_once_the_app_has_answered_the_middleware_lets_the_error_through() -> None:
+    sent, error = await call_body_limited(PlainASGIApp(answers_first=True), 64, 3)
+    starts = [message for message in sent if message["type"] == "http.response.start"]
+    assert len(starts) == 1 and error is not None, (
+        "expected BodyLimitMiddleware around an app that started its answer (200) before it "
+        "read a body over the limit to send no second answer and let the exception through, "
+        f"found {len(starts)} answers started ({[start.get('status') for start in starts]}) "
+        f"and {'the exception ' + error if error else 'no exception'}: a status line cannot "
+        "be taken back. Track whether http.response.start went out, and raise again if it did"
+    )
 
 
 # --- headers ----------------------------------------------------------------------------
@@ -232,14 +311,17 @@ def default_admin_password() -> str:
 
 
 async def production_start(
-    monkeypatch: pytest.MonkeyPatch, schema: AsyncEngine, password: str | None
+    monkeypatch: pytest.MonkeyPatch,
+    schema: AsyncEngine,
+    password: str | None,
+    environment: str = "production",
 ) -> str | None:
-    """Start the app in production with a first admin of `password` (None: no such user);
-    the error that stopped it, or None if it started and answered."""
+    """Start the app in `environment` with a first admin of `password` (None: no such
+    user); the error that stopped it, or None if it started and answered."""
     email = f"first-admin-{uuid.uuid4().hex[:8]}@example.com"
     if password is not None:
         await store_user(schema, "admin", email=email, password=password)
-    set_setting(monkeypatch, "ENVIRONMENT", "production")
+    set_setting(monkeypatch, "ENVIRONMENT", environment)
     set_setting(monkeypatch, "DEBUG", False)
     set_setting(monkeypatch, "FIRST_ADMIN_EMAIL", email)
     from app.main import create_app
@@ -279,4 +361,17 @@ async def test_production_starts_once_the_first_admin_password_is_not_the_defaul
     assert error is None, (
         f"expected ENVIRONMENT=production to start with the first admin's {case}, found: "
         f"{error[:300] if error else ''}"
+    )
+
+
+@pytest.mark.grade("hardening", 1)
+@pytest.mark.parametrize("environment", ["development", "staging"])
+async def test_outside_production_the_default_admin_password_does_not_stop_the_start(
+    monkeypatch: pytest.MonkeyPatch, schema: AsyncEngine, environment: str
+) -> None:
+    error = await production_start(monkeypatch, schema, default_admin_password(), environment)
+    assert error is None, (
+        f"expected ENVIRONMENT={environment} to start though the first admin has the default "
+        "password (that is how it gets changed: start outside production, PATCH /users/me), "
+        f"found: {error[:300] if error else ''}: check only when ENVIRONMENT is production"
     )

@@ -9,6 +9,7 @@ text or in the record's `extra`.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,6 +24,7 @@ from course.grading.hints import shown_value
 from .conftest import (
     ENDPOINT_VALUE,
     PROBE,
+    SLOW_S,
     assert_error,
     assert_status,
     probe_app,
@@ -171,6 +173,42 @@ async def test_one_log_line_per_request_with_method_path_status_duration_and_id(
         )
 
 
+def logged_duration_ms(record: dict[str, Any]) -> float | None:
+    """The duration a request's log line gives, in milliseconds: a field of `extra`
+    (a number; `..._s` or `seconds` in its name means seconds) or `12.3ms` in the text."""
+    for key, value in (record.get("extra") or {}).items():
+        if re.search("duration|elapsed|latency|time", key, re.I) and isinstance(value, int | float):
+            seconds = re.search(r"(_s$|sec)", key, re.I) and not re.search("ms", key, re.I)
+            return float(value) * (1000 if seconds else 1)
+    found = DURATION.search(str(record.get("message", "")))
+    if found is None:
+        return None
+    number = float(found.group(0).rstrip("ms ").strip())
+    return number * (1000 if found.group(2) == "s" else 1)
+
+
+@pytest.mark.grade("D17", 1)
+async def test_the_logged_duration_is_the_request_time_in_milliseconds(
+    probe: httpx.AsyncClient, capture_logs: Any
+) -> None:
+    captured = capture_logs()
+    started = time.perf_counter()
+    response = await probe.get(f"{PROBE}/slow")
+    outside_ms = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, f"expected the probe route to answer 200, found {response}"
+    lines = request_lines(captured.app_records(), "GET", f"{PROBE}/slow", 200)
+    assert len(lines) == 1, f"expected one log line for GET {PROBE}/slow, found {len(lines)}"
+    duration = logged_duration_ms(lines[0])
+    # The route sleeps SLOW_S; asyncio may wake it a clock tick early.
+    least = SLOW_S * 1000 * 0.95
+    assert duration is not None and least <= duration <= outside_ms + 1, (
+        f"expected the log line of a request that took {outside_ms:.0f} ms (the route sleeps "
+        f"{SLOW_S * 1000:.0f} ms) to give a duration between {least:.0f} and "
+        f"{outside_ms:.0f} ms, found {duration}: take time.perf_counter() before calling the "
+        "app and after it, and log (end - start) * 1000 as duration_ms"
+    )
+
+
 @pytest.mark.grade("D17", 1)
 @pytest.mark.parametrize("kind", ["async", "sync"])
 async def test_the_request_id_reaches_log_lines_written_in_the_endpoint(
@@ -293,6 +331,17 @@ async def test_a_refused_preflight_answers_the_error_envelope(client: httpx.Asyn
         "refusal (400) into error_response(...) with Starlette's text as the message"
     )
     assert_error(response, 400, "a refused preflight")
+    vary = response.headers.get("vary", "")
+    assert "origin" in vary.lower(), (
+        f"expected a refused preflight to keep Starlette's Vary header (Origin, ...), found "
+        f"{vary!r}: a cache must keep the answer per origin. Keep the parent's Vary header "
+        "when you replace its answer"
+    )
+    told = sorted(key for key in response.headers if key.lower().startswith("access-control-"))
+    assert not told, (
+        f"expected a refused preflight to tell nothing of what is allowed, found {told}: of "
+        "the parent's headers keep only Vary"
+    )
 
 
 # --- No secrets in the logs ---------------------------------------------------------------

@@ -83,10 +83,11 @@ async def test_outside_production_the_default_admin_password_does_not_stop_the_a
         assert (await http.get("/api/v1/health")).status_code == 200
 
 
-async def test_an_unreachable_database_does_not_make_the_check_refuse() -> None:
-    # Nothing listens on port 1: the connection is refused, the check logs and returns.
+async def test_an_unreachable_database_stops_the_check_as_it_stops_connect() -> None:
+    # Nothing listens on port 1: the check fails as connect() would, and the start with it.
     unreachable = DatabaseManager("postgresql+asyncpg://nobody:secret@127.0.0.1:1/app")
     try:
-        await refuse_default_admin_password(unreachable, production())
+        with pytest.raises(ConnectionRefusedError):
+            await refuse_default_admin_password(unreachable, production())
     finally:
         await unreachable.disconnect()

@@ -25,11 +25,8 @@ from app.middleware.error_handler import register_exception_handlers
 
 # TODO(step 7): what refuse_default_admin_password (below) needs; merge these
 # imports into yours.
-from loguru import logger
-
 from app.core.config import DEFAULT_FIRST_ADMIN_PASSWORD
 from app.core.security import verify_password
-from app.middleware.error_handler import DATABASE_UNAVAILABLE
 from app.repository.user_repository import UserRepository
 
 
@@ -38,10 +35,10 @@ async def refuse_default_admin_password(database: DatabaseManager, settings: Set
 
     The settings refuse a default FIRST_ADMIN_PASSWORD, but an admin seeded before it
     was changed keeps the published password in the database. Only the stored hash
-    tells: it is checked against the default. No such user is fine; so is a database
-    that does not answer now (logged): the app starts and serves once it is back.
+    tells: it is checked against the default. No such user is fine. It runs right after
+    `connect()`, which has just seen the database answer.
     """
-    # TODO(step 7): only in production: look up FIRST_ADMIN_EMAIL with UserRepository; raise an error naming FIRST_ADMIN_PASSWORD if verify_password(DEFAULT_FIRST_ADMIN_PASSWORD, its hash); log and return if the database is unavailable (DATABASE_UNAVAILABLE)
+    # TODO(step 7): only in production: look up FIRST_ADMIN_EMAIL with UserRepository; raise an error naming FIRST_ADMIN_PASSWORD if verify_password(DEFAULT_FIRST_ADMIN_PASSWORD, its hash)
     raise NotImplementedError
 
 

@@ -23,7 +23,10 @@ router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store
     "/register",
     response_model=UserResponse,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"model": ErrorResponse, "description": "Email already registered"}},
+    responses={
+        409: {"model": ErrorResponse, "description": "Email already registered"},
+        503: {"model": ErrorResponse, "description": "Hashing queue full (see Retry-After)"},
+    },
 )
 async def register(data: UserRegister, auth_service: AuthServiceDep) -> UserResponse:
     """Create your own account; it always gets the `user` role."""

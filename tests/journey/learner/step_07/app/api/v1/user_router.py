@@ -108,7 +108,11 @@ async def update_user(
 @router.delete(
     "/{user_id}",
     response_model=MessageResponse,
-    responses={**NOT_FOUND, 400: {"model": ErrorResponse, "description": "Deleting yourself"}},
+    responses={
+        **NOT_FOUND,
+        400: {"model": ErrorResponse, "description": "Deleting yourself"},
+        409: {"model": ErrorResponse, "description": "The last active admin"},
+    },
 )
 async def delete_user(
     user_id: uuid.UUID, admin: AdminUser, service: UserServiceDep
