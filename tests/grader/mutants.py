@@ -47,6 +47,10 @@ class RequestIDMiddleware(BaseHTTPMiddleware):
         return response
 """
 
+# How the body limit and the catch-all note that the answer started (both the same text).
+NOTES_THE_START = """            if message["type"] == "http.response.start":
+                response_started = True"""
+
 # The reference HEALTHCHECK command (docker/Dockerfile).
 HEALTHCHECK_COMMAND = (
     """    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\\"http://"""
@@ -772,6 +776,66 @@ MUTANTS = [
     Mutant("an admin's change names no actor", 6, (
         ("app/service/user_service.py", "            actor_id=acting_user_id,\n", ""),
     ), fails=("test_an_admins_changes_to_users_are_events_naming_the_admin",)),
+    Mutant("every security event at INFO", 6, (
+        ("app/core/security_events.py", '        "WARNING" if failed else "INFO",\n',
+         '        "INFO",\n'),
+    ), fails=("test_failed_logins_are_events_naming_the_user_by_id_never_the_email",)),
+    Mutant("security events name security_event as their caller", 6, (
+        ("app/core/security_events.py", ".opt(depth=1).log(", ".log("),
+    ), fails=("test_logout_is_an_event_with_the_user_id",)),
+    Mutant("the message of a security event names nobody", 6, (
+        ("app/core/security_events.py",
+         '        fields["user_id"] or "-",\n        fields["actor_id"] or "-",\n',
+         '        "-",\n        "-",\n'),
+    ), fails=("test_failed_logins_are_events_naming_the_user_by_id_never_the_email",)),
+    Mutant("the client address is never reset", 6, (
+        ("app/core/security_events.py", "        _client.reset(token)\n", "        del token\n"),
+    ), fails=("test_an_event_carries_the_client_address_of_its_block",)),
+    Mutant("the dummy hash is made anew for each unknown email", 6, (
+        ("app/core/security.py", "@cache\ndef _dummy_hash() -> str:", "def _dummy_hash() -> str:"),
+    ), fails=("test_unknown_email_costs_as_much_as_a_wrong_password",)),
+    Mutant("a full hashing queue asks to retry in 30 seconds", 6, (
+        ("app/core/security.py", "HASHING_RETRY_AFTER_SECONDS = 1\n",
+         "HASHING_RETRY_AFTER_SECONDS = 30\n"),
+    ), fails=("test_a_full_hashing_queue_answers_503_with_retry_after",)),
+    Mutant("Retry-After rounded down", 6, (
+        ("app/service/auth_service.py", "seconds = math.ceil(", "seconds = math.floor("),
+    ), fails=("test_the_login_works_again_after_the_window",)),
+    Mutant("expires_in in minutes", 6, (
+        ("app/service/auth_service.py",
+         "expires_in=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60,",
+         "expires_in=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES,"),
+    ), fails=("test_login_starts_a_session_its_tokens_name",)),
+    Mutant("a malformed id claim is a 500", 6, (
+        ("app/service/auth_service.py", "except (KeyError, ValueError) as exc:",
+         "except KeyError as exc:"),
+    ), fails=("test_claims_that_name_no_user_or_session_get_401",)),
+    Mutant("an explicit null is written", 6, (
+        ("app/service/user_service.py",
+         "values = data.model_dump(exclude_unset=True, exclude_none=True)",
+         "values = data.model_dump(exclude_unset=True)"),
+    ), fails=("test_update_user_changes_only_the_given_fields",)),
+    # Over HTTP the target's id comes from the path, the acting admin's from the database.
+    Mutant("the own-standing check compares ids with is", 6, (
+        ("app/service/user_service.py",
+         "if user_id == acting_user_id:\n            raise BadRequestException(OWN_STANDING)",
+         "if user_id is acting_user_id:\n            raise BadRequestException(OWN_STANDING)"),
+    ), fails=("test_update_user_refuses_an_admin_demoting_or_deactivating_themself",)),
+    # A field left out read as False: renaming yourself then counts as deactivating.
+    Mutant("an admin cannot rename themselves", 6, (
+        ("app/service/user_service.py", 'and values.get("is_active", True) is not False',
+         'and values.get("is_active") is True'),
+    ), fails=("test_update_user_refuses_an_admin_demoting_or_deactivating_themself",)),
+    Mutant("a registration that loses the race is a 500", 6, (
+        ("app/service/user_service.py", """        try:
+            return await self.repository.create(user)
+        except IntegrityError as exc:
+            # Another request registered the same email between our check and
+            # our insert; the unique index caught it.
+            raise ConflictException(EMAIL_TAKEN) from exc
+""", """        return await self.repository.create(user)
+"""),
+    ), fails=("test_a_registration_that_loses_the_race_for_an_email_raises_409",)),
     Mutant("security events carry no client address", 7, (
         ("app/middleware/request_id.py", ", client_address(client_host(scope))", ""),
     ), fails=("test_security_events_carry_the_client_address_and_the_request_id",)),
@@ -892,6 +956,51 @@ MUTANTS = [
         ("app/main.py", "    if admin is not None and await verify_password(",
          "    if True or admin is not None and await verify_password("),),
         fails=("test_production_starts_once_the_first_admin_password_is_not_the_default",)),
+    Mutant("a route's 404 undocumented", 7, (
+        ("app/api/v1/user_router.py",
+         '    404: {"model": ErrorResponse, "description": "No such user"}\n', ""),),
+        fails=("test_every_refusal_of_the_api_is_in_the_openapi_schema",)),
+    Mutant("body limit answers 413 only inside FastAPI", 7, (
+        ("app/middleware/body_limit.py", "        except RequestBodyTooLarge:",
+         "        except ZeroDivisionError:"),),
+        fails=("test_outside_a_fastapi_route_the_middleware_answers_413_itself",)),
+    Mutant("body limit answers 413 after the app answered", 7, (
+        ("app/middleware/body_limit.py", NOTES_THE_START, NOTES_THE_START.replace(
+            "response_started = True", "pass")),),
+        fails=("test_once_the_app_has_answered_the_middleware_lets_the_error_through",)),
+    Mutant("a streamed body one byte over the limit accepted", 7, (
+        ("app/middleware/body_limit.py", "        received = 0\n", "        received = -1\n"),),
+        fails=("test_the_limit_is_max_request_body_bytes",)),
+    Mutant("the duration logged in seconds as milliseconds", 7, (
+        ("app/middleware/logging.py", "round((time.perf_counter() - start) * 1000, 2)",
+         "round(time.perf_counter() - start, 2)"),),
+        fails=("test_the_logged_duration_is_the_request_time_in_milliseconds",)),
+    Mutant("a refused preflight loses Vary", 7, (
+        ("app/middleware/cors.py", 'if key.lower() == "vary"}', "if False}"),),
+        fails=("test_a_refused_preflight_answers_the_error_envelope",)),
+    Mutant("a plain user reads the users of smaller ids", 7, (
+        ("app/api/v1/user_router.py", "and user.id != user_id:", "and user.id < user_id:"),),
+        fails=("test_get_user_by_id_for_staff_and_yourself_403_for_someone_elses",)),
+    Mutant("the default admin password checked in every environment", 7, (
+        ("app/main.py", '    if settings.ENVIRONMENT != "production":\n        return\n', ""),),
+        fails=("test_outside_production_the_default_admin_password_does_not_stop_the_start",)),
+    Mutant("an error mid-answer answered again", 3, (
+        ("app/middleware/error_handler.py", NOTES_THE_START, NOTES_THE_START.replace(
+            "response_started = True", "pass")),),
+        fails=("test_an_error_after_the_answer_started_sends_no_second_answer",)),
+    Mutant("an unreachable database is a 500", 3, (
+        ("app/middleware/error_handler.py", """    for exception in DATABASE_UNAVAILABLE:
+        app.exception_handler(exception)(database_unavailable_handler)
+""", ""),),
+        fails=("test_an_unreachable_database_is_a_503_envelope",)),
+    Mutant("readiness's 503 undocumented", 3, (
+        ("app/api/v1/health_router.py",
+         '    responses={503: {"description": "The database is unreachable (error envelope)"}},\n',
+         ""),),
+        fails=("test_the_503_is_in_the_openapi_schema",)),
+    Mutant("ReDoc never served", 2, (
+        ("app/main.py", 'redoc_url="/redoc" if settings.DEBUG else None,', "redoc_url=None,"),),
+        fails=("test_interactive_docs_served_in_debug",)),
     Mutant("alembic ignores the app settings", 8, (
         ("alembic/env.py", "or get_settings().DATABASE_URL",
          'or "sqlite+aiosqlite:///./elsewhere.db"'),),
@@ -934,4 +1043,35 @@ MUTANTS = [
         ("scripts/seed.py", "if await users.email_exists(email):\n        return False",
          "if False:\n        return False"),),
         fails=("test_seed_run_twice_changes_nothing",)),
+    Mutant("seed's demo users are all plain users", 8, (
+        ("scripts/seed.py", "role = DEMO_ROLES[n % len(DEMO_ROLES)]", "role = UserRole.USER"),),
+        fails=("test_seed_demo_users_are_users_and_moderators",)),
+    Mutant("seed refuses even the admin alone in production", 8, (
+        ("scripts/seed.py", 'if args.demo and settings.ENVIRONMENT == "production":',
+         'if settings.ENVIRONMENT == "production":'),),
+        fails=("test_seed_without_demo_creates_the_admin_alone_even_in_production",)),
+    Mutant("seed counts the users it skipped", 8, (
+        ("scripts/seed.py", "    if await users.email_exists(email):\n        return False",
+         "    if await users.email_exists(email):\n        return True"),),
+        fails=("test_seed_returns_how_many_users_it_created",)),
+    Mutant("seed accepts a negative --demo", 8, (
+        ("scripts/seed.py",
+         '    if args.demo < 0:\n        parser.error("--demo must be 0 or more")\n',
+         ""),),
+        fails=("test_seed_refuses_a_negative_demo_count",)),
+    Mutant("seed runs main() when imported", 8, (
+        ("scripts/seed.py", 'if __name__ == "__main__":\n    sys.exit(asyncio.run(main()))',
+         "sys.exit(asyncio.run(main()))"),),
+        fails=("test_seed_returns_how_many_users_it_created",
+               "test_seed_refuses_a_negative_demo_count")),
+    Mutant("alembic ignores -x url", 8, (
+        ("alembic/env.py", '        context.get_x_argument(as_dictionary=True).get("url")\n'
+         '        or config.get_main_option("sqlalchemy.url")\n',
+         '        config.get_main_option("sqlalchemy.url")\n'),),
+        fails=("test_the_x_url_option_overrides_the_database_url_setting",)),
+    Mutant("alembic/env.py leaves out alembic.ini's logging", 8, (
+        ("alembic/env.py",
+         "    fileConfig(config.config_file_name, disable_existing_loggers=False)",
+         "    pass"),),
+        fails=("test_upgrade_head_logs_the_revisions_it_applies",)),
 ]  # fmt: skip

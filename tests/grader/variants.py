@@ -148,14 +148,48 @@ VARIANTS = [
          "exec uvicorn --no-server-header app.main:app --host"),
         ("docker/entrypoint.sh", "--no-access-log --no-server-header", "--no-access-log"),
     )),
+    Variant("seed and alembic/env.py written another way", 8, (
+        # DEMO_ROLES from its first entry; argparse itself refusing a negative count.
+        ("scripts/seed.py", "role = DEMO_ROLES[n % len(DEMO_ROLES)]",
+         "role = DEMO_ROLES[(n - 1) % len(DEMO_ROLES)]"),
+        ("scripts/seed.py", "def demo_email(number: int) -> str:",
+         "def count(text: str) -> int:\n"
+         "    number = int(text)\n"
+         "    if number < 0:\n"
+         '        raise argparse.ArgumentTypeError("must be 0 or more")\n'
+         "    return number\n\n\n"
+         "def demo_email(number: int) -> str:"),
+        ("scripts/seed.py", '"--demo", type=int,', '"--demo", type=count,'),
+        ("scripts/seed.py",
+         '    if args.demo < 0:\n        parser.error("--demo must be 0 or more")\n',
+         ""),
+        ("scripts/seed.py",
+         "            created += await _ensure_user(\n"
+         '                users, demo_email(n), f"Demo User {n}", role, hash_demo_password\n'
+         "            )\n",
+         "            if await _ensure_user(\n"
+         '                users, demo_email(n), f"Demo User {n}", role, hash_demo_password\n'
+         "            ):\n"
+         "                created += 1\n"),
+        # -x read from the parsed command line; Alembic's logging through the app's Loguru.
+        ("alembic/env.py", '        context.get_x_argument(as_dictionary=True).get("url")\n',
+         '        dict(arg.partition("=")[::2] for arg in getattr(config.cmd_opts, "x", None) or '
+         '[]).get("url")\n'),
+        ("alembic/env.py",
+         "    fileConfig(config.config_file_name, disable_existing_loggers=False)",
+         "    from app.core.logging import setup_logging\n\n    setup_logging(get_settings())"),
+    )),
     # Cache-Control set by each auth endpoint itself, the security headers appended to the
     # raw header list, the body limit counting in a class of its own.
-    # Keyword fields straight into `extra`: the UUIDs and the enum as they are, all at INFO.
-    Variant("security events as keyword fields of one info call", 6, (
+    # Keyword fields straight into `extra`: the UUIDs and the enum as they are, the level
+    # looked up, the message worded another way ("None" for a missing id).
+    Variant("security events as keyword fields of one log call", 6, (
         ("app/core/security_events.py",
          """    failed = event in WARNING_EVENTS or outcome == "refused"
-    fields = {""", """    logger.opt(depth=1).info(
-        "{event}: {outcome}",
+    fields = {""", """    refusal = outcome == "refused"
+    logger.opt(depth=1).log(
+        {True: "WARNING", False: "INFO"}[event in WARNING_EVENTS or refusal],
+        "{event}: {outcome} (user {user_id}, by {actor_id})",
         event=event,
         outcome=outcome,
         user_id=user_id,
@@ -166,6 +200,54 @@ VARIANTS = [
     return
     failed = event in WARNING_EVENTS or outcome == "refused"
     fields = {"""),
+    )),
+    # The services' details written another way: nulls dropped by hand, ids compared as
+    # text, a claim read with .get, expires_in from a timedelta, Retry-After rounded up
+    # by floor division, the client kept as None and shown as "-" when logged.
+    Variant("services and events written another way", 6, (
+        ("app/service/user_service.py",
+         "values = data.model_dump(exclude_unset=True, exclude_none=True)",
+         "values = {\n"
+         "            name: value\n"
+         "            for name, value in data.model_dump(exclude_unset=True).items()\n"
+         "            if value is not None\n"
+         "        }"),
+        ("app/service/user_service.py",
+         "if user_id == acting_user_id:\n            raise BadRequestException(OWN_STANDING)",
+         "if str(user_id) == str(acting_user_id):\n"
+         "            raise BadRequestException(OWN_STANDING)"),
+        ("app/service/auth_service.py", """    try:
+        return uuid.UUID(str(claims[name]))
+    except (KeyError, ValueError) as exc:
+        raise UnauthorizedException() from exc
+""", """    value = claims.get(name)
+    if not isinstance(value, str):
+        raise UnauthorizedException()
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise UnauthorizedException() from exc
+"""),
+        ("app/service/auth_service.py",
+         "expires_in=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60,",
+         "expires_in=int(\n"
+         "                timedelta(minutes=settings.JWT_ACCESS_TOKEN_EXPIRE_MINUTES)"
+         ".total_seconds()\n"
+         "            ),"),
+        ("app/service/auth_service.py",
+         "seconds = math.ceil((blocking + window - now).total_seconds())",
+         "seconds = -int(-(blocking + window - now).total_seconds() // 1)"),
+        ("app/core/security_events.py", "    token = _client.set(host or NO_CLIENT)\n",
+         "    token = _client.set(host)\n"),
+        ("app/core/security_events.py", '        "client": get_client(),\n',
+         '        "client": get_client() or NO_CLIENT,\n'),
+    )),
+    # The work of a real login spent on a hash of the password given, not a verification.
+    Variant("an unknown email spends a hash of its password", 6, (
+        ("app/core/security.py",
+         "    dummy = await _run_hashing(_dummy_hash)\n"
+         "    await verify_password(password, dummy)\n",
+         "    await hash_password(password)\n"),
     )),
     # The client address in Loguru's context, beside the request id, not a variable of its own.
     Variant("the client address in the log context", 7, (
@@ -285,5 +367,18 @@ VARIANTS = [
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 """),
+    )),
+    Variant("a route's refusals keyed by strings", 7, (
+        ("app/api/v1/user_router.py",
+         '    404: {"model": ErrorResponse, "description": "No such user"}',
+         '    "404": {"model": ErrorResponse, "description": "No such user"}'),
+    )),
+    Variant("the request's duration logged in seconds", 7, (
+        ("app/middleware/logging.py",
+         "duration_ms = round((time.perf_counter() - start) * 1000, 2)",
+         "duration_s = round(time.perf_counter() - start, 4)"),
+        ("app/middleware/logging.py", '"{method} {path} {status_code} {duration_ms}ms",',
+         '"{method} {path} {status_code} {duration_s}s",'),
+        ("app/middleware/logging.py", "duration_ms=duration_ms,", "duration_s=duration_s,"),
     )),
 ]  # fmt: skip
