@@ -134,6 +134,22 @@ def test_forwarded_records_name_the_code_that_logged() -> None:
         "the frames out of the logging module and pass their number to "
         "logger.opt(depth=...)"
     )
+    # Callers whose file sorts before the logging module's and after it: the walk must
+    # stop at the first frame outside logging, whatever its file is called.
+    for filename in ("/0-grading-probe.py", "/~-grading-probe.py"):
+        message = f"grading: logged from {filename}"
+        code = compile(
+            f"logging.getLogger('grading.somelib').warning({message!r})", filename, "exec"
+        )
+        with loguru_records() as records:
+            exec(code, {"logging": logging, "__name__": "grading_probe"})
+        record = records.find(message)
+        path = record["file"]["path"] if record is not None else None
+        assert path == filename, (
+            f"expected a record logged from the file {filename} to name that file, found "
+            f"{path}: stop the walk at the first frame whose file is not logging's "
+            "(co_filename != logging.__file__)"
+        )
 
 
 @pytest.mark.grade("D6", 1)

@@ -4,10 +4,16 @@
 read; this one writes.)
 """
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+import asyncio
+import uuid
 
-from course.grading.fixtures import maybe_await
+import pytest
+from sqlalchemy import text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from course.grading.fixtures import database_url, maybe_await
 
 from .conftest import People, make_user, user_repository
 
@@ -34,4 +40,50 @@ async def test_lock_active_admin_ids_lists_the_live_active_admins_only(
     assert sorted(ids) == expected, (
         f"expected lock_active_admin_ids() to return the ids of the live, active admins "
         f"only ({expected}: not the soft-deleted admin, not the deactivated one), found {ids}"
+    )
+
+
+async def another_writer_waits(admin_id: uuid.UUID) -> bool:
+    """Whether a write to the admin's row, from a connection of its own, has to wait:
+    it gives up after 0.3 s (SQLite's busy timeout, PostgreSQL's lock_timeout)."""
+    from app.domain.models.base import Base
+
+    users = Base.metadata.tables["users"]
+    url = database_url()
+    sqlite = url.startswith("sqlite")
+    engine = create_async_engine(
+        url, poolclass=NullPool, connect_args={"timeout": 0.3} if sqlite else {}
+    )
+    try:
+        async with engine.begin() as connection:
+            if not sqlite:
+                await connection.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            touch = update(users).where(users.c.id == admin_id)
+            await asyncio.wait_for(
+                connection.execute(touch.values(full_name=users.c.full_name)), timeout=10
+            )
+    except (DBAPIError, TimeoutError):
+        return True  # "database is locked", "canceling statement due to lock timeout"
+    finally:
+        await engine.dispose()
+    return False
+
+
+@pytest.mark.grade("D12", 1)
+async def test_lock_active_admin_ids_holds_the_admins_until_the_transaction_ends(
+    people: People, schema: AsyncEngine
+) -> None:
+    admin_id = people.ids[3]
+    async with user_repository(schema) as repo:
+        await maybe_await(repo.lock_active_admin_ids())
+        waited = await another_writer_waits(admin_id)
+    assert waited, (
+        "expected lock_active_admin_ids() to keep the admins locked until its transaction "
+        "ends, found another connection free to write the admin's row meanwhile: on "
+        "PostgreSQL select with .with_for_update(); on SQLite, which has no row locks, run "
+        "an UPDATE that matches no row first, so the transaction holds the write lock"
+    )
+    assert not await another_writer_waits(admin_id), (
+        "expected the admin's row free again once the transaction of "
+        "lock_active_admin_ids() ended, found the write still waiting"
     )
