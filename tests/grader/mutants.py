@@ -984,6 +984,14 @@ MUTANTS = [
     Mutant("the default admin password checked in every environment", 7, (
         ("app/main.py", '    if settings.ENVIRONMENT != "production":\n        return\n', ""),),
         fails=("test_outside_production_the_default_admin_password_does_not_stop_the_start",)),
+    Mutant("the admins not locked on SQLite", 5, (
+        ("app/repository/user_repository.py", 'dialect.name == "sqlite":',
+         'dialect.name == "no such database":'),),
+        fails=("test_lock_active_admin_ids_holds_the_admins_until_the_transaction_ends",)),
+    Mutant("forwarded records walk past a caller whose file sorts first", 3, (
+        ("app/core/logging.py", "frame.f_code.co_filename == logging.__file__",
+         "frame.f_code.co_filename <= logging.__file__"),),
+        fails=("test_forwarded_records_name_the_code_that_logged",)),
     Mutant("an error mid-answer answered again", 3, (
         ("app/middleware/error_handler.py", NOTES_THE_START, NOTES_THE_START.replace(
             "response_started = True", "pass")),),
