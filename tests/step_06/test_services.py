@@ -140,12 +140,15 @@ async def test_a_registration_that_loses_the_race_for_an_email_raises_409(
         return False
 
     async def register() -> None:
+        # The 409 leaves the unit of work, which rolls back, as in a request.
         async with services() as (service, repository):
             # As if another request inserted the email just after this one checked it.
             repository.email_exists = not_yet
             await service.create_user(user_create(email, PASSWORD))
 
     exc = await raised(register)
+    if isinstance(exc, ImportError):
+        raise exc  # the code does not load: the grader explains that, not this check
     assert exc is not None and status_of(exc) == 409, (
         "expected create_user to answer 409 when the email is taken between the check and "
         "the insert (two concurrent registrations: the unique index refuses the second "
