@@ -431,6 +431,17 @@ async def serve(
         yield http
 
 
+def http_scope(method: str, path: str) -> dict[str, Any]:
+    """The ASGI scope of one HTTP request to `path`, for checks that call an ASGI app
+    directly to see every message it sends (a client shows only the response)."""
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": b"", "headers": [(b"host", b"grader")], "server": ("grader", 80),
+        "client": ("127.0.0.1", 50000), "state": {},
+    }  # fmt: skip
+
+
 def run_coroutine(coroutine: Any) -> Any:
     """Run a coroutine to completion from synchronous code, on a loop of its own.
 

@@ -62,6 +62,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool, StaticPool
 from starlette.concurrency import run_in_threadpool
 
+from course.grading.fixtures import http_scope
 from course.manifest import REPO_ROOT
 
 DOCS = REPO_ROOT / "docs"
@@ -273,11 +274,7 @@ async def asgi_get(app: FastAPI, events: list[str]) -> BaseException | None:
         if message["type"] == "http.response.start":
             events.append(f"response {message['status']}")
 
-    scope: dict[str, Any] = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/", "raw_path": b"/", "root_path": "", "query_string": b"",
-        "headers": [], "server": ("test", 80), "client": ("127.0.0.1", 1), "state": {},
-    }  # fmt: skip
+    scope = http_scope("GET", "/")
     try:
         await app(scope, receive, send)
     except Exception as exc:  # what the server would see

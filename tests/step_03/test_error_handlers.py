@@ -18,7 +18,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from course.grading.fixtures import API
+from course.grading.fixtures import API, http_scope
 from course.grading.learner_code import Snapshot
 from tests.step_03.conftest import assert_envelope
 
@@ -208,11 +208,7 @@ async def test_an_error_after_the_answer_started_sends_no_second_answer() -> Non
 
     application = create_app()
     application.add_api_route("/grading/stream-crash", streams_then_fails, methods=["GET"])
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "GET", "scheme": "http", "path": "/grading/stream-crash",
-             "raw_path": b"/grading/stream-crash", "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"grader")], "client": ("127.0.0.1", 50000),
-             "server": ("grader", 80)}  # fmt: skip
+    scope = http_scope("GET", "/grading/stream-crash")
     sent: list[Any] = []
 
     requests = [{"type": "http.request", "body": b"", "more_body": False}]

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from course.grading.fixtures import API, serve
+from course.grading.fixtures import API, http_scope, serve
 
 from .conftest import PROBE, assert_error, assert_status, login, probe_app, store_user
 
@@ -172,10 +172,7 @@ async def call_body_limited(app: Any, limit: int, chunks: int) -> tuple[list[Any
     `limit` bytes; the messages it sent, and the exception that left it (or None)."""
     from app.middleware.body_limit import BodyLimitMiddleware
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": "/", "raw_path": b"/",
-             "query_string": b"", "root_path": "", "headers": [],
-             "client": ("127.0.0.1", 50000), "server": ("grader", 80)}  # fmt: skip
+    scope = http_scope("POST", "/")
     bodies = [b" " * limit] * chunks
     sent: list[Any] = []
 

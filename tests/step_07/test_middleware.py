@@ -33,6 +33,8 @@ from .conftest import (
 )
 
 DURATION = re.compile(r"\d+(\.\d+)?\s?(ms|s)\b")
+# The name of a log record's field that holds the request's duration.
+TIMED_FIELD = re.compile("duration|elapsed|latency|time", re.I)
 
 
 # The one form of a new request id, as the step 7 page and choose_request_id's docstring
@@ -140,7 +142,7 @@ def request_lines(records: list[dict[str, Any]], method: str, path: str, status:
         if method not in text or path not in text or str(status) not in text:
             continue
         extra = record.get("extra") or {}
-        timed = [key for key in extra if re.search("duration|elapsed|latency|time", key, re.I)]
+        timed = [key for key in extra if TIMED_FIELD.search(key)]
         if timed or DURATION.search(str(record.get("message", ""))):
             found.append(record)
     return found
@@ -177,7 +179,7 @@ def logged_duration_ms(record: dict[str, Any]) -> float | None:
     """The duration a request's log line gives, in milliseconds: a field of `extra`
     (a number; `..._s` or `seconds` in its name means seconds) or `12.3ms` in the text."""
     for key, value in (record.get("extra") or {}).items():
-        if re.search("duration|elapsed|latency|time", key, re.I) and isinstance(value, int | float):
+        if TIMED_FIELD.search(key) and isinstance(value, int | float):
             seconds = re.search(r"(_s$|sec)", key, re.I) and not re.search("ms", key, re.I)
             return float(value) * (1000 if seconds else 1)
     found = DURATION.search(str(record.get("message", "")))
