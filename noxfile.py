@@ -6,6 +6,7 @@
     nox -s lint     ruff, mypy --strict and the layer contracts on solution/
     nox -s grade    grade workspace/ (or `-- PATH`) step by step, with hints and reports;
                     `-- DIR1 DIR2 ...` or `-- --class DIR`: a batch, a gradebook and a dashboard
+    nox -s gradebook  `-- merge REPORTS...`: one class from the report folders of several batches
     nox -s watch    re-grade the step you are working on each time you save
     nox -s start    create workspace/ from a checkpoint: `nox -s start -- 3`
     nox -s next     move workspace/ on to the next step, merging it into your code
@@ -151,6 +152,18 @@ def grade(session: nox.Session) -> None:
     """
     install(session, "grade", solution=False)
     session.run("python", "-m", "course", "grade", *session.posargs)
+
+
+@nox.session
+def gradebook(session: nox.Session) -> None:
+    """One class's reports from several batches: `-- merge REPORTS1 REPORTS2 ... [--reports OUT]`.
+
+    Each REPORTS is the report folder of a batch (`nox -s grade -- --class ...`), such
+    as the artifacts of the grading workflow's jobs; the merged gradebook, summary and
+    dashboard are what one batch of all their submissions would have written.
+    """
+    install(session, "grade", solution=False)
+    session.run("python", "-m", "course", "gradebook", *session.posargs)
 
 
 @nox.session

@@ -2,6 +2,7 @@
 
 python -m course grade [TARGET] [--step N ...] [--strict] [--database postgresql]
 python -m course grade DIR1 DIR2 ... | --class DIR     (batch: a gradebook and a dashboard)
+python -m course gradebook merge REPORTS1 REPORTS2 ... [--reports OUT]   (one class from batches)
 python -m course watch [TARGET]
 python -m course start N [--force]
 python -m course next [TARGET] [--force] [--dry-run]   (step N to N+1, keeping your code)
@@ -28,6 +29,7 @@ from course.manifest import REPO_ROOT, load_manifest
 
 if TYPE_CHECKING:
     from course.advance import FileChange
+    from course.class_reports import ClassReports
 
 WORKSPACE = REPO_ROOT / "workspace"
 REPORTS = REPO_ROOT / "reports"
@@ -127,9 +129,8 @@ def batch_command(args: argparse.Namespace) -> int:
         TimeRemainingColumn,
     )
 
+    from course import class_reports
     from course.batch import OK, BatchOptions, Outcome, discover, grade_batch
-    from course.dashboard import write_pages
-    from course.gradebook import class_stats, summary_markdown, write_csv
     from course.grading.runner import BUBBLEWRAP, isolation, sandbox_problem
 
     console = Console()
@@ -146,7 +147,7 @@ def batch_command(args: argparse.Namespace) -> int:
     out = Path(args.reports) if args.reports else REPORTS / f"class-{stamp}"
     out.mkdir(parents=True, exist_ok=True)
     options = BatchOptions(
-        steps=args.step,
+        steps=args.step or (),
         test_timeout=args.timeout,
         budget=args.budget,
         # A batch runs unknown code unattended: limits are on unless set to 0.
@@ -196,24 +197,43 @@ def batch_command(args: argparse.Namespace) -> int:
                     )
 
         outcomes = grade_batch(submissions, out, options, update)
-    steps = sorted(args.step or [s.number for s in manifest.steps])
-    stats = class_stats(outcomes, manifest, steps)
-    title = f"Class grades · {stamp}"
-    write_csv(outcomes, manifest, steps, out / "gradebook.csv")
-    summary = summary_markdown(outcomes, manifest, stats, title)
-    (out / "summary.md").write_text(summary, encoding="utf-8")
-    dashboard = write_pages(outcomes, manifest, stats, out, title)
-    if args.summary_md:
-        with Path(args.summary_md).open("a", encoding="utf-8") as file:
-            file.write(summary)
+    written = class_reports.write(outcomes, manifest, out, f"Class grades · {stamp}")
+    _report_class(console, written, args.summary_md)
+    return 0
+
+
+def _report_class(console: Console, written: ClassReports, summary_md: str | None) -> None:
+    """Append the summary to `summary_md` (if any); say where the class's reports are."""
+    stats = written.stats
+    if summary_md:
+        with Path(summary_md).open("a", encoding="utf-8") as file:
+            file.write(written.summary)
     console.print(
-        f"[bold]{len(outcomes)} graded[/]: mean {stats.mean_percent}%, "
-        f"{stats.full_marks} with full marks, {len(outcomes) - stats.graded} with grading problems."
+        f"[bold]{stats.submissions} graded[/]: mean {stats.mean_percent}%, "
+        f"{stats.full_marks} with full marks, {stats.submissions - stats.graded} with grading "
+        "problems."
     )
     console.print(
-        Text(f"Gradebook: {_shown(out / 'gradebook.csv')} · summary: {_shown(out / 'summary.md')}")
+        Text(f"Gradebook: {_shown(written.gradebook)} · summary: {_shown(written.summary_path)}")
     )
-    console.print(Text(f"Dashboard: {_shown(dashboard)}"))
+    console.print(Text(f"Dashboard: {_shown(written.dashboard)}"))
+
+
+def gradebook_command(args: argparse.Namespace) -> int:
+    """`gradebook merge`: one class's reports from the report folders of several batches."""
+    from course import class_reports
+
+    console = Console()
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path(args.reports) if args.reports else REPORTS / f"class-{stamp}"
+    try:
+        outcomes = class_reports.merge([Path(source) for source in args.sources], out)
+    except class_reports.MergeProblem as problem:
+        console.print(Text(f"Nothing merged: {problem}.", style="red"))
+        return 2
+    title = f"Class grades · {stamp} · merged from {len(args.sources)} batches"
+    written = class_reports.write(outcomes, load_manifest(), out, title)
+    _report_class(console, written, args.summary_md)
     return 0
 
 
@@ -630,6 +650,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("target", nargs="?", default=str(WORKSPACE), help="default: workspace/")
     run.add_argument("uvicorn_args", nargs=argparse.REMAINDER, help="passed on to uvicorn")
     run.set_defaults(func=serve_command)
+
+    gradebook = commands.add_parser("gradebook", help="a class's reports from several batches")
+    gradebook_actions = gradebook.add_subparsers(dest="action", required=True)
+    merge = gradebook_actions.add_parser(
+        "merge", help="one gradebook, summary and dashboard from the report folders of batches"
+    )
+    merge.add_argument("sources", nargs="+", metavar="REPORTS", help="a batch's report folder")
+    merge.add_argument("--reports", help="where to write (default: reports/class-TIME/)")
+    merge.add_argument("--summary-md", help="also append the summary to this Markdown file")
+    merge.set_defaults(func=gradebook_command)
 
     digest = commands.add_parser("digest", help="the digest of the grading tests and grader")
     digest.add_argument("--write", action="store_true", help="publish it (course/grading/DIGEST)")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from course.grading.runner import OUTPUT_LIMIT
-from course.manifest import REPO_ROOT
+from course.manifest import REPO_ROOT, load_manifest
 
 # Grading statuses of a submission (the gradebook's `status` column).
 OK = "ok"  # grading ran; the points say how good the work is
@@ -34,6 +34,10 @@ PROBLEMS = (TIMEOUT, CRASHED, OUTPUT, ERROR)
 
 # Seconds a grading child may run beyond its budget (start-up, reports) before it is killed.
 GRACE = 60
+# Beside each submission's reports: how its grading ended, so a later run (`course.class_reports`)
+# can rebuild the class's gradebook and dashboard from the folders alone.
+OUTCOME_FILE = "outcome.json"
+REPORT_FILE = "grade-report.json"
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,40 @@ class Outcome:
     report: dict[str, Any] | None = None
     duration: float = 0.0
     detail: str = ""  # why the status is not `ok`, in a few words
+    steps: list[int] = field(default_factory=list)  # the steps it was graded on
+
+    def save(self) -> None:
+        """Write `outcome.json` into the submission's report folder."""
+        record = {
+            "name": self.submission.name, "path": str(self.submission.path),
+            "status": self.status, "detail": self.detail, "duration_s": self.duration,
+            "steps": self.steps,
+        }  # fmt: skip
+        (self.out_dir / OUTCOME_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, out_dir: Path) -> Outcome:
+        """The outcome saved in `out_dir`, with its grading report if there is one.
+
+        Raises OSError or ValueError for a folder without a readable `outcome.json`.
+        """
+        record = json.loads((out_dir / OUTCOME_FILE).read_text(encoding="utf-8"))
+        report_file = out_dir / REPORT_FILE
+        report = None
+        if report_file.exists():
+            report = json.loads(report_file.read_text(encoding="utf-8"))
+        return cls(
+            submission=Submission(str(record["name"]), Path(record["path"])), out_dir=out_dir,
+            status=str(record["status"]), report=report, duration=float(record["duration_s"]),
+            detail=str(record["detail"]), steps=[int(n) for n in record["steps"]],
+        )  # fmt: skip
 
 
 @dataclass
 class BatchOptions:
     """How each submission is graded."""
 
-    steps: Sequence[int] | None = None
+    steps: Sequence[int] = ()  # default: every step
     test_timeout: float = 20
     budget: float = 600
     memory_mb: int | None = 4096
@@ -121,7 +152,7 @@ def _command(submission: Submission, out_dir: Path, options: BatchOptions) -> li
         "--timeout", str(options.test_timeout), "--budget", str(options.budget),
         "--database", options.database,
     ]  # fmt: skip
-    for number in options.steps or []:
+    for number in options.steps:
         command += ["--step", str(number)]
     if options.memory_mb:
         command += ["--memory", str(options.memory_mb)]
@@ -131,7 +162,7 @@ def _command(submission: Submission, out_dir: Path, options: BatchOptions) -> li
 
 
 def _finish(outcome: Outcome, code: int | None, killed: bool) -> None:
-    report_file = outcome.out_dir / "grade-report.json"
+    report_file = outcome.out_dir / REPORT_FILE
     if killed:
         outcome.status, outcome.detail = TIMEOUT, "the grader ran past the submission's budget"
         return
@@ -154,6 +185,8 @@ def grade_batch(
 ) -> list[Outcome]:
     """Grade every submission into `out_dir/<name>/`; return the outcomes in input order.
 
+    Each folder gets the submission's reports and its `outcome.json` (`Outcome.save`).
+
     `on_update(finished, running)` is called whenever a submission starts or ends,
     for the progress bar.
     """
@@ -161,11 +194,12 @@ def grade_batch(
     running: dict[subprocess.Popen[bytes], tuple[Outcome, float]] = {}
     finished: list[Outcome] = []
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    steps = sorted(options.steps) or [step.number for step in load_manifest().steps]
     deadline = options.budget + GRACE
     while pending or running:
         while pending and len(running) < max(options.jobs, 1):
             submission = pending.pop(0)
-            outcome = Outcome(submission, out_dir / submission.name)
+            outcome = Outcome(submission, out_dir / submission.name, steps=list(steps))
             outcome.out_dir.mkdir(parents=True, exist_ok=True)
             with (outcome.out_dir / "grader.log").open("wb") as log:
                 process = subprocess.Popen(
@@ -187,6 +221,7 @@ def grade_batch(
             process.wait()
             outcome.duration = round(time.monotonic() - started, 2)
             _finish(outcome, code, killed)
+            outcome.save()
             del running[process]
             finished.append(outcome)
             if on_update:
