@@ -158,9 +158,9 @@ def grade(session: nox.Session) -> None:
 def gradebook(session: nox.Session) -> None:
     """One class's reports from several batches: `-- merge REPORTS1 REPORTS2 ... [--reports OUT]`.
 
-    Each REPORTS is the report folder of a batch (`nox -s grade -- --class ...`), such
-    as the artifacts of the grading workflow's jobs; the merged gradebook, summary and
-    dashboard are what one batch of all their submissions would have written.
+    Each REPORTS is the report folder of a batch (`nox -s grade -- --class ...`), say
+    one per machine; the merged gradebook, summary and dashboard are what one batch of
+    all their submissions would have written.
     """
     install(session, "grade", solution=False)
     session.run("python", "-m", "course", "gradebook", *session.posargs)

@@ -143,8 +143,7 @@ def batch_command(args: argparse.Namespace) -> int:
     if not submissions:
         console.print("[red]No submissions found[/] (a class folder holds one folder each).")
         return 2
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(args.reports) if args.reports else REPORTS / f"class-{stamp}"
+    stamp, out = _class_folder(args.reports)
     out.mkdir(parents=True, exist_ok=True)
     options = BatchOptions(
         steps=args.step or (),
@@ -202,6 +201,12 @@ def batch_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _class_folder(reports: str | None) -> tuple[str, Path]:
+    """The time stamp of a class's reports and their folder (`reports`, else one named for it)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return stamp, Path(reports) if reports else REPORTS / f"class-{stamp}"
+
+
 def _report_class(console: Console, written: ClassReports, summary_md: str | None) -> None:
     """Append the summary to `summary_md` (if any); say where the class's reports are."""
     stats = written.stats
@@ -224,8 +229,7 @@ def gradebook_command(args: argparse.Namespace) -> int:
     from course import class_reports
 
     console = Console()
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(args.reports) if args.reports else REPORTS / f"class-{stamp}"
+    stamp, out = _class_folder(args.reports)
     try:
         outcomes = class_reports.merge([Path(source) for source in args.sources], out)
     except class_reports.MergeProblem as problem:

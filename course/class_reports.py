@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from course.batch import OUTCOME_FILE, Outcome
@@ -95,5 +95,5 @@ def merge(sources: Sequence[Path], out: Path) -> list[Outcome]:
             if target.exists():
                 raise MergeProblem(f"{target} already exists: merge into a new folder")
             shutil.copytree(outcome.out_dir, target)
-        merged.append(Outcome.load(target))
+        merged.append(replace(outcome, out_dir=target))
     return merged
